@@ -1,0 +1,325 @@
+"""Base classes that give a backend the shared behaviour for free.
+
+Lifecycle (lazy connect, async context manager, `aclose`), `info`/`health`, a redacted
+repr, input validation and `UnsupportedCapability` for every optional operation a store
+does not advertise. A backend overrides `_open`, `_close`, `_ping` and the operations it has.
+Subclassing is optional: the protocols are structural.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from importlib import metadata as importlib_metadata
+from typing import Any, ClassVar, Self
+
+from .capabilities import (
+    CheckpointCapabilities,
+    Health,
+    Kind,
+    MemoryCapabilities,
+    StoreInfo,
+    Topology,
+)
+from .embedding import HashEmbedder
+from .errors import ConfigError, InvalidInput, UnsupportedCapability
+from .protocols import Embedder, SessionPage
+from .records import MemoryHit, MemoryItem, MemoryRecord
+from .redact import redact_text
+from .spi import SPI_VERSION
+from .validation import (
+    encode_metadata,
+    validate_content,
+    validate_filter,
+    validate_optional_session_id,
+    validate_ttl,
+    validate_vector,
+)
+
+__all__ = ["CheckpointStoreBase", "MemoryStoreBase", "PreparedRecord", "StoreBase"]
+
+
+class StoreBase:
+    """Lifecycle, identity and health shared by every store."""
+
+    SPI_VERSION: ClassVar[str] = SPI_VERSION
+    backend: ClassVar[str] = "unknown"
+    """The registry name of this backend (e.g. "sqlite")."""
+    distribution: ClassVar[str] = "spine-core"
+    """The PyPI distribution that ships this store."""
+    kind: ClassVar[Kind]
+    topology: ClassVar[Topology] = "unknown"
+
+    def __init__(self) -> None:
+        self._ready = False
+        self._ready_lock: asyncio.Lock | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def _open(self) -> None:
+        """Connect and prepare (create schema, check config). Runs once, on first use."""
+
+    async def _close(self) -> None:
+        """Release connections and handles."""
+
+    async def _ping(self) -> None:
+        """A cheap round trip to the backend, for `health`."""
+
+    async def _ensure_ready(self) -> None:
+        if self._ready:
+            return
+        if self._ready_lock is None:
+            self._ready_lock = asyncio.Lock()
+        async with self._ready_lock:
+            if not self._ready:
+                await self._open()
+                self._ready = True
+
+    async def aclose(self) -> None:
+        """Release resources; the store reconnects if used again."""
+        if self._ready:
+            self._ready = False
+            await self._close()
+
+    async def __aenter__(self) -> Self:
+        await self._ensure_ready()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- identity ----------------------------------------------------------------------------
+    def _target(self) -> str | None:
+        """Where the data lives, without secrets (a path, a redacted URL)."""
+        return None
+
+    def info(self) -> StoreInfo:
+        """Which backend, distribution and SPI this store is; does no I/O."""
+        try:
+            version = importlib_metadata.version(self.distribution)
+        except importlib_metadata.PackageNotFoundError:
+            version = "0+unknown"
+        target = self._target()
+        return StoreInfo(
+            name=self.backend,
+            kinds=(self.kind,),
+            distribution=self.distribution,
+            version=version,
+            spi_version=self.SPI_VERSION,
+            topology=self.topology,
+            target=redact_text(target) if target else None,
+        )
+
+    async def health(self) -> Health:
+        """Probe the backend; never raises, reports the error (redacted) instead."""
+        start = time.perf_counter()
+        try:
+            await self._ensure_ready()
+            await self._ping()
+        except Exception as exc:
+            return Health(
+                ok=False,
+                info=self.info(),
+                error=redact_text(f"{type(exc).__name__}: {exc}"),
+            )
+        return Health(ok=True, latency_ms=(time.perf_counter() - start) * 1000, info=self.info())
+
+    def __repr__(self) -> str:
+        target = self._target()
+        where = f" {redact_text(target)!r}" if target else ""
+        return f"<{type(self).__name__}{where}>"
+
+    def _unsupported(self, capability: str) -> UnsupportedCapability:
+        return UnsupportedCapability(type(self).__name__, capability)
+
+
+class CheckpointStoreBase(StoreBase):
+    """Base for checkpoint stores: optional operations raise unless advertised."""
+
+    kind: ClassVar[Kind] = "checkpoint"
+    capabilities: CheckpointCapabilities = CheckpointCapabilities()
+
+    def _check_put_options(self, expected_revision: object, ttl: object) -> float | None:
+        """Validate put's keyword options against the advertised capabilities; return ttl."""
+        if expected_revision is not None:
+            if not self.capabilities.revisions:
+                raise self._unsupported("revisions")
+            if (
+                isinstance(expected_revision, bool)
+                or not isinstance(expected_revision, int)
+                or expected_revision < 0
+            ):
+                raise InvalidInput(
+                    f"expected_revision must be a non-negative int, got {expected_revision!r}"
+                )
+        if ttl is not None and not self.capabilities.ttl:
+            raise self._unsupported("ttl")
+        return validate_ttl(ttl)
+
+    async def revision(self, session_id: str) -> int:
+        """0 when missing, else the number of puts since creation (capability `revisions`)."""
+        raise self._unsupported("revisions")
+
+    async def list_sessions(
+        self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> SessionPage:
+        """Sessions in id order, after `cursor` (capability `list_sessions`)."""
+        raise self._unsupported("list_sessions")
+
+    async def prune(self, *, before: datetime) -> int:
+        """Delete sessions not updated since `before` (capability `prune`)."""
+        raise self._unsupported("prune")
+
+
+class PreparedRecord:
+    """A validated record about to be written: everything a backend needs, computed once."""
+
+    __slots__ = ("content", "id", "metadata", "metadata_json", "session_id", "ts", "vector")
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        content: str,
+        session_id: str | None,
+        metadata: dict[str, Any],
+        metadata_json: str,
+        ts: datetime,
+        vector: list[float],
+    ) -> None:
+        self.id = id
+        self.content = content
+        self.session_id = session_id
+        self.metadata = metadata
+        self.metadata_json = metadata_json
+        self.ts = ts
+        self.vector = vector
+
+    def record(self) -> MemoryRecord:
+        """The public record for this row."""
+        return MemoryRecord(
+            id=self.id,
+            content=self.content,
+            session_id=self.session_id,
+            metadata=self.metadata,
+            ts=self.ts,
+        )
+
+
+class MemoryStoreBase(StoreBase):
+    """Base for memory stores: embedding, validation and unsupported optional operations."""
+
+    kind: ClassVar[Kind] = "memory"
+    capabilities: MemoryCapabilities = MemoryCapabilities()
+
+    def __init__(self, *, embedder: Embedder | None = None, namespace: str = "default") -> None:
+        from .validation import validate_namespace
+
+        super().__init__()
+        self.embedder: Embedder = embedder if embedder is not None else HashEmbedder()
+        self.namespace = validate_namespace(namespace)
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed `texts`; every vector checked (dimension, finite, non-zero) and unit-normalized."""
+        vectors = await self.embedder.embed(list(texts))
+        if len(vectors) != len(texts):
+            raise InvalidInput(f"embedder returned {len(vectors)} vectors for {len(texts)} texts")
+        dim = self.embedder.dimension
+        return [validate_vector(v, dim) for v in vectors]
+
+    async def prepare(self, items: Sequence[MemoryItem | str]) -> list[PreparedRecord]:
+        """Validate and embed records; raises `InvalidInput` before anything is written."""
+        from .records import new_record_id, utc_now
+
+        checked: list[tuple[str, str | None, dict[str, Any], str]] = []
+        for item in items:
+            if isinstance(item, str):
+                item = MemoryItem(content=item)
+            elif not isinstance(item, MemoryItem):
+                raise InvalidInput(f"expected MemoryItem or str, got {type(item).__name__}")
+            content = validate_content(item.content)
+            session_id = validate_optional_session_id(item.session_id)
+            metadata, metadata_json = encode_metadata(item.metadata)
+            checked.append((content, session_id, metadata, metadata_json))
+        vectors = await self.embed([c[0] for c in checked])
+        return [
+            PreparedRecord(
+                id=new_record_id(),
+                content=content,
+                session_id=session_id,
+                metadata=metadata,
+                metadata_json=metadata_json,
+                ts=utc_now(),
+                vector=vector,
+            )
+            for (content, session_id, metadata, metadata_json), vector in zip(
+                checked, vectors, strict=True
+            )
+        ]
+
+    async def embed_query(self, query: str) -> list[float]:
+        """The unit vector of a search query (validated like content)."""
+        return (await self.embed([validate_content(query)]))[0]
+
+    def check_filter(self, filter: object) -> dict[str, str | int | float | bool] | None:
+        """Validate a search filter; `UnsupportedCapability` unless `filter` is advertised."""
+        if filter is not None and not self.capabilities.filter:
+            raise self._unsupported("filter")
+        return validate_filter(filter)
+
+    def check_embedder(self, stored_name: str, stored_dimension: int) -> None:
+        """Refuse an embedder that differs from the one the stored vectors came from."""
+        if stored_dimension != self.embedder.dimension:
+            raise ConfigError(
+                f"{type(self).__name__} namespace {self.namespace!r} holds {stored_dimension}-d "
+                f"vectors from {stored_name!r}; the configured embedder {self.embedder.name!r} "
+                f"makes {self.embedder.dimension}-d vectors. Use the same embedder or another "
+                "namespace."
+            )
+        if stored_name != self.embedder.name:
+            raise ConfigError(
+                f"{type(self).__name__} namespace {self.namespace!r} holds vectors from "
+                f"{stored_name!r}, not from the configured {self.embedder.name!r}; mixing "
+                "embedders makes scores meaningless. Use the same embedder or another namespace."
+            )
+
+    async def get(self, record_id: str) -> MemoryRecord | None:
+        """The record with this id, or `None` (capability `get`)."""
+        raise self._unsupported("get")
+
+    async def forget(self, record_id: str) -> bool:
+        """Delete one record; `True` if it existed (capability `forget`)."""
+        raise self._unsupported("forget")
+
+    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
+        """Delete a session's records and/or those older than `before` (capability `prune`)."""
+        raise self._unsupported("prune")
+
+    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
+        """Save many records in batches (capability `save_many`)."""
+        raise self._unsupported("save_many")
+
+    async def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        session_id: str | None = None,
+        filter: dict[str, str | int | float | bool] | None = None,
+    ) -> list[MemoryHit]:
+        """The `k` most similar records, best first."""
+        raise NotImplementedError
+
+    def check_prune_args(
+        self, session_id: object, before: object
+    ) -> tuple[str | None, datetime | None]:
+        """Validate prune's arguments; at least one is required."""
+        from .validation import validate_before
+
+        if session_id is None and before is None:
+            raise InvalidInput("prune needs session_id, before, or both (refusing to delete all)")
+        return (
+            validate_optional_session_id(session_id),
+            None if before is None else validate_before(before),
+        )

@@ -1,0 +1,266 @@
+"""In-memory reference stores: the executable specification every backend is held to.
+
+They keep serialized JSON, not live objects, so they exercise the same codec as every other
+backend and can never hand out an object the caller might mutate.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from .base import CheckpointStoreBase, MemoryStoreBase
+from .capabilities import CheckpointCapabilities, MemoryCapabilities, Topology
+from .codec import dump_state, load_state
+from .errors import ConflictError
+from .protocols import Embedder, SessionInfo, SessionPage
+from .records import MemoryHit, MemoryItem, MemoryRecord, matches_filter, utc_now
+from .state import State
+from .validation import (
+    validate_before,
+    validate_k,
+    validate_limit,
+    validate_optional_session_id,
+    validate_record_id,
+    validate_session_id,
+    validate_ttl,
+)
+
+__all__ = ["InMemoryCheckpointStore", "InMemoryVectorMemory"]
+
+
+class _Entry:
+    __slots__ = ("expires_at", "raw", "revision", "tenant_id", "updated_at")
+
+    def __init__(
+        self,
+        raw: str,
+        revision: int,
+        tenant_id: str | None,
+        updated_at: datetime,
+        expires_at: float | None,
+    ) -> None:
+        self.raw = raw
+        self.revision = revision
+        self.tenant_id = tenant_id
+        self.updated_at = updated_at
+        self.expires_at = expires_at
+
+
+class InMemoryCheckpointStore(CheckpointStoreBase):
+    """Checkpoints in a dict: every optional capability, nothing survives the process."""
+
+    backend: ClassVar[str] = "memory"
+    topology: ClassVar[Topology] = "in-process"
+    capabilities = CheckpointCapabilities(revisions=True, ttl=True, list_sessions=True, prune=True)
+
+    def __init__(self, *, namespace: str = "default", default_ttl: float | None = None) -> None:
+        from .validation import validate_namespace
+
+        super().__init__()
+        self.namespace = validate_namespace(namespace)
+        self.default_ttl = validate_ttl(default_ttl)
+        self._data: dict[str, _Entry] = {}
+
+    @classmethod
+    def from_url(cls, url: str, **config: Any) -> InMemoryCheckpointStore:
+        """`memory://` opens a fresh in-process store."""
+        return cls(**config)
+
+    def _target(self) -> str:
+        return f"memory://{self.namespace}"
+
+    def _live(self, session_id: str) -> _Entry | None:
+        entry = self._data.get(session_id)
+        if (
+            entry is not None
+            and entry.expires_at is not None
+            and entry.expires_at <= time.monotonic()
+        ):
+            del self._data[session_id]
+            return None
+        return entry
+
+    async def put(
+        self, state: State, *, expected_revision: int | None = None, ttl: float | None = None
+    ) -> None:
+        """Store `state`; compare-and-set with `expected_revision`; expire after `ttl`."""
+        ttl = self._check_put_options(expected_revision, ttl)
+        raw = dump_state(state)
+        current = self._live(state.session_id)
+        revision = current.revision if current else 0
+        if expected_revision is not None and expected_revision != revision:
+            raise ConflictError(state.session_id, expected_revision, revision)
+        ttl = ttl if ttl is not None else self.default_ttl
+        self._data[state.session_id] = _Entry(
+            raw,
+            revision + 1,
+            state.tenant_id,
+            utc_now(),
+            time.monotonic() + ttl if ttl is not None else None,
+        )
+
+    async def get(self, session_id: str) -> State | None:
+        """A fresh copy of the state, or `None`."""
+        entry = self._live(validate_session_id(session_id))
+        return None if entry is None else load_state(entry.raw, session_id=session_id)
+
+    async def delete(self, session_id: str) -> None:
+        """Remove the session (no-op when missing)."""
+        self._data.pop(validate_session_id(session_id), None)
+
+    async def revision(self, session_id: str) -> int:
+        """0 when missing, else puts since creation."""
+        entry = self._live(validate_session_id(session_id))
+        return 0 if entry is None else entry.revision
+
+    async def list_sessions(
+        self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> SessionPage:
+        """Sessions in id order after `cursor`, optionally of one tenant."""
+        limit = validate_limit(limit)
+        cursor = validate_optional_session_id(cursor)
+        ids = sorted(
+            sid
+            for sid in list(self._data)
+            if (cursor is None or sid > cursor)
+            and (entry := self._live(sid)) is not None
+            and (tenant_id is None or entry.tenant_id == tenant_id)
+        )
+        page = ids[: limit + 1]
+        sessions = [
+            SessionInfo(
+                session_id=sid,
+                tenant_id=self._data[sid].tenant_id,
+                updated_at=self._data[sid].updated_at,
+                revision=self._data[sid].revision,
+            )
+            for sid in page[:limit]
+        ]
+        return SessionPage(
+            sessions=sessions, next_cursor=page[limit - 1] if len(page) > limit else None
+        )
+
+    async def prune(self, *, before: datetime) -> int:
+        """Delete sessions last put before `before`."""
+        before = validate_before(before)
+        stale = [sid for sid, e in self._data.items() if e.updated_at < before]
+        for sid in stale:
+            del self._data[sid]
+        return len(stale)
+
+
+class _Row:
+    __slots__ = ("metadata_json", "record", "vector")
+
+    def __init__(self, record: MemoryRecord, vector: list[float], metadata_json: str) -> None:
+        self.record = record
+        self.vector = vector
+        self.metadata_json = metadata_json
+
+
+class InMemoryVectorMemory(MemoryStoreBase):
+    """Exact cosine search over a list: every optional capability but persistence."""
+
+    backend: ClassVar[str] = "vector"
+    topology: ClassVar[Topology] = "in-process"
+    capabilities = MemoryCapabilities(
+        get=True, forget=True, prune=True, save_many=True, filter=True
+    )
+
+    def __init__(self, *, embedder: Embedder | None = None, namespace: str = "default") -> None:
+        super().__init__(embedder=embedder, namespace=namespace)
+        self._rows: dict[str, _Row] = {}
+
+    @classmethod
+    def from_url(cls, url: str, **config: Any) -> InMemoryVectorMemory:
+        """`vector://` opens a fresh in-process store."""
+        return cls(**config)
+
+    def _target(self) -> str:
+        return f"vector://{self.namespace}"
+
+    def _copy(self, row: _Row) -> MemoryRecord:
+        # Records are frozen, but their metadata dicts are not: hand out a private copy.
+        import json
+
+        return row.record.model_copy(update={"metadata": json.loads(row.metadata_json)})
+
+    async def save(
+        self,
+        content: str,
+        *,
+        session_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> MemoryRecord:
+        """Embed and store one record."""
+        return (
+            await self.save_many(
+                [MemoryItem(content=content, session_id=session_id, metadata=metadata)]
+            )
+        )[0]
+
+    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
+        """Embed and store many records, all or nothing."""
+        prepared = await self.prepare(items)
+        out = []
+        for p in prepared:
+            row = _Row(p.record(), p.vector, p.metadata_json)
+            self._rows[p.id] = row
+            out.append(self._copy(row))
+        return out
+
+    async def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        session_id: str | None = None,
+        filter: dict[str, str | int | float | bool] | None = None,
+    ) -> list[MemoryHit]:
+        """Exact cosine search, best first."""
+        k = validate_k(k)
+        session_id = validate_optional_session_id(session_id)
+        flt = self.check_filter(filter)
+        q = await self.embed_query(query)
+        scored = (
+            (sum(a * b for a, b in zip(q, row.vector, strict=True)), row)
+            for row in self._rows.values()
+            if (session_id is None or row.record.session_id == session_id)
+            and matches_filter(row.record.metadata, flt)
+        )
+        best = heapq.nlargest(k, scored, key=lambda pair: pair[0])
+        return [MemoryHit(record=self._copy(row), score=max(-1.0, min(1.0, s))) for s, row in best]
+
+    async def load(self, session_id: str, *, limit: int = 20) -> list[MemoryRecord]:
+        """The session's `limit` most recent records, oldest first."""
+        session_id = validate_session_id(session_id)
+        limit = validate_limit(limit)
+        rows = [r for r in self._rows.values() if r.record.session_id == session_id]
+        rows.sort(key=lambda r: (r.record.ts, r.record.id))
+        return [self._copy(r) for r in rows[-limit:]]
+
+    async def get(self, record_id: str) -> MemoryRecord | None:
+        """The record with this id, or `None`."""
+        row = self._rows.get(validate_record_id(record_id))
+        return None if row is None else self._copy(row)
+
+    async def forget(self, record_id: str) -> bool:
+        """Delete one record; `True` if it existed."""
+        return self._rows.pop(validate_record_id(record_id), None) is not None
+
+    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
+        """Delete a session's records and/or those saved before `before`."""
+        session_id, before = self.check_prune_args(session_id, before)
+        doomed = [
+            rid
+            for rid, row in self._rows.items()
+            if (session_id is None or row.record.session_id == session_id)
+            and (before is None or row.record.ts < before)
+        ]
+        for rid in doomed:
+            del self._rows[rid]
+        return len(doomed)

@@ -1,0 +1,77 @@
+"""Targets: a registered backend name or a URL, and how URLs map to backends."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .capabilities import Kind
+from .errors import ConfigError
+
+__all__ = ["backend_for_url", "embedded_path", "is_url", "url_options"]
+
+_SCHEMES: dict[Kind, dict[str, str]] = {
+    "checkpoint": {
+        "memory": "memory",
+        "sqlite": "sqlite",
+        "redis": "redis",
+        "rediss": "redis",
+        "postgresql": "postgres",
+        "postgres": "postgres",
+        "qdrant": "qdrant",
+        "qdrants": "qdrant",
+        "qdrant+local": "qdrant",
+    },
+    "memory": {
+        "memory": "vector",
+        "vector": "vector",
+        "sqlite": "sqlite",
+        "redis": "redis",
+        "rediss": "redis",
+        "postgresql": "postgres",
+        "postgres": "postgres",
+        "pgvector": "pgvector",
+        "qdrant": "qdrant",
+        "qdrants": "qdrant",
+        "qdrant+local": "qdrant",
+    },
+}
+
+
+def is_url(target: str) -> bool:
+    """True when `target` looks like `scheme://…` rather than a backend name."""
+    return "://" in target
+
+
+def backend_for_url(url: str, kind: Kind) -> str:
+    """The backend name that serves `url` for `kind` (e.g. 'rediss://…' → 'redis')."""
+    scheme = url.partition("://")[0].lower()
+    try:
+        return _SCHEMES[kind][scheme]
+    except KeyError:
+        known = ", ".join(f"{s}://" for s in sorted(_SCHEMES[kind]))
+        raise ConfigError(f"unknown {kind} URL scheme {scheme!r}; known: {known}") from None
+
+
+def embedded_path(url: str) -> str | None:
+    """The file or directory of an embedded-backend URL, SQLAlchemy style.
+
+    `x:///relative.db` → 'relative.db', `x:////absolute.db` → '/absolute.db',
+    `x://` or `x:///:memory:` → None (in memory).
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ConfigError(f"not a URL: {url!r}")
+    rest = rest.split("?", 1)[0]
+    if rest in ("", "/", "/:memory:", ":memory:"):
+        return None
+    if not rest.startswith("/"):
+        raise ConfigError(
+            f"{scheme}:// URLs take no host: use {scheme}:///relative/path or "
+            f"{scheme}:////absolute/path (got {url!r})"
+        )
+    return unquote(rest[1:])
+
+
+def url_options(url: str) -> dict[str, str]:
+    """The query parameters of `url` as a dict (last value wins)."""
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))

@@ -1,0 +1,200 @@
+"""Input checks shared by every store, so each backend rejects the same inputs the same way.
+
+Every check raises `InvalidInput` and runs before a store writes anything.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from itertools import repeat
+from typing import Any
+
+from .errors import InvalidInput
+
+__all__ = [
+    "MAX_CONTENT_CHARS",
+    "MAX_SESSION_ID_CHARS",
+    "encode_metadata",
+    "validate_before",
+    "validate_content",
+    "validate_filter",
+    "validate_k",
+    "validate_limit",
+    "validate_namespace",
+    "validate_optional_session_id",
+    "validate_record_id",
+    "validate_session_id",
+    "validate_ttl",
+    "validate_vector",
+]
+
+MAX_SESSION_ID_CHARS = 256
+MAX_CONTENT_CHARS = 16 * 1024 * 1024
+MAX_K = 10_000
+MAX_LIMIT = 100_000
+_NAMESPACE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,62}")
+
+
+def validate_session_id(session_id: object) -> str:
+    """A non-empty str of at most 256 characters with no NUL."""
+    if not isinstance(session_id, str):
+        raise InvalidInput(f"session id must be a str, got {type(session_id).__name__}")
+    if not session_id:
+        raise InvalidInput("session id must not be empty")
+    if len(session_id) > MAX_SESSION_ID_CHARS:
+        raise InvalidInput(
+            f"session id is {len(session_id)} characters; the limit is {MAX_SESSION_ID_CHARS}"
+        )
+    if "\x00" in session_id:
+        raise InvalidInput("session id must not contain NUL")
+    return session_id
+
+
+def validate_optional_session_id(session_id: object) -> str | None:
+    """`None` or a valid session id."""
+    return None if session_id is None else validate_session_id(session_id)
+
+
+def validate_record_id(record_id: object) -> str:
+    """A non-empty record id of at most 256 characters with no NUL."""
+    if not isinstance(record_id, str) or not record_id or len(record_id) > 256:
+        raise InvalidInput(f"record id must be a non-empty str, got {record_id!r:.80}")
+    if "\x00" in record_id:
+        raise InvalidInput("record id must not contain NUL")
+    return record_id
+
+
+def validate_namespace(namespace: object) -> str:
+    """1-63 characters of letters, digits, '_' and '-' (safe in keys, names and paths)."""
+    if not isinstance(namespace, str) or not _NAMESPACE.fullmatch(namespace):
+        raise InvalidInput(
+            f"namespace must be 1-63 characters of letters, digits, '_' or '-' "
+            f"(not starting with '-'), got {namespace!r:.80}"
+        )
+    return namespace
+
+
+def validate_k(k: object) -> int:
+    """A positive int no larger than 10,000."""
+    if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
+        raise InvalidInput(f"k must be a positive int, got {k!r}")
+    if k > MAX_K:
+        raise InvalidInput(f"k must be at most {MAX_K}, got {k}")
+    return k
+
+
+def validate_limit(limit: object) -> int:
+    """A positive int no larger than 100,000."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+        raise InvalidInput(f"limit must be a positive int, got {limit!r}")
+    if limit > MAX_LIMIT:
+        raise InvalidInput(f"limit must be at most {MAX_LIMIT}, got {limit}")
+    return limit
+
+
+def validate_ttl(ttl: object) -> float | None:
+    """`None` or a positive, finite number of seconds."""
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not math.isfinite(ttl):
+        raise InvalidInput(f"ttl must be a finite number of seconds, got {ttl!r}")
+    if ttl <= 0:
+        raise InvalidInput(f"ttl must be positive, got {ttl!r}")
+    return float(ttl)
+
+
+def validate_before(before: object) -> datetime:
+    """A timezone-aware datetime."""
+    if not isinstance(before, datetime):
+        raise InvalidInput(f"before must be a datetime, got {type(before).__name__}")
+    if before.tzinfo is None or before.utcoffset() is None:
+        raise InvalidInput("before must be timezone-aware (e.g. datetime.now(UTC))")
+    return before
+
+
+def validate_content(content: object) -> str:
+    """Non-blank text of at most 16 Mi characters with no NUL."""
+    if not isinstance(content, str):
+        raise InvalidInput(f"content must be a str, got {type(content).__name__}")
+    if not content.strip():
+        raise InvalidInput("content must not be empty or blank")
+    if len(content) > MAX_CONTENT_CHARS:
+        raise InvalidInput(
+            f"content is {len(content)} characters; the limit is {MAX_CONTENT_CHARS}"
+        )
+    if "\x00" in content:
+        raise InvalidInput("content must not contain NUL")
+    return content
+
+
+def _refuse_constant(token: str) -> Any:
+    raise InvalidInput(f"metadata contains a non-finite number ({token})")
+
+
+def encode_metadata(metadata: object) -> tuple[dict[str, Any], str]:
+    """Check that metadata is a JSON object and return (a private copy, its JSON text)."""
+    if metadata is None:
+        return {}, "{}"
+    if not isinstance(metadata, Mapping):
+        raise InvalidInput(f"metadata must be a JSON object (dict), got {type(metadata).__name__}")
+    try:
+        text = json.dumps(metadata, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"metadata is not JSON-serializable: {exc}") from exc
+    # Parsing our own output gives a deep, JSON-typed copy (tuples become lists, keys must
+    # have been str) so later mutation by the caller cannot reach the store.
+    copy = json.loads(text, parse_constant=_refuse_constant)
+    if any(not isinstance(key, str) for key in metadata):
+        raise InvalidInput("metadata keys must be str")
+    if "\\u0000" in text or "\x00" in text:
+        raise InvalidInput("metadata must not contain NUL characters")
+    return copy, text
+
+
+_SCALAR = (str, int, float, bool)
+
+
+def validate_filter(filter: object) -> dict[str, str | int | float | bool] | None:
+    """`None` or a flat mapping of metadata key to a scalar that must be equal."""
+    if filter is None:
+        return None
+    if not isinstance(filter, Mapping):
+        raise InvalidInput(f"filter must be a dict of metadata key to value, got {filter!r:.80}")
+    out: dict[str, str | int | float | bool] = {}
+    for key, value in filter.items():
+        if not isinstance(key, str) or not key or "\x00" in key:
+            raise InvalidInput(f"filter keys must be non-empty str, got {key!r:.80}")
+        if not isinstance(value, _SCALAR) or (
+            isinstance(value, float) and not math.isfinite(value)
+        ):
+            raise InvalidInput(
+                f"filter value for {key!r} must be a str, int, finite float or bool, "
+                f"got {value!r:.80}"
+            )
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidInput(f"filter value for {key!r} must not contain NUL")
+        out[key] = value
+    return out
+
+
+def validate_vector(vector: Sequence[float], dimension: int) -> list[float]:
+    """A finite, non-zero vector of `dimension` numbers, returned unit-normalized."""
+    if len(vector) != dimension:
+        raise InvalidInput(f"embedding has {len(vector)} dimensions, expected {dimension}")
+    try:
+        # hypot is exact-ish, runs in C and is non-finite iff some element is.
+        norm = math.hypot(*vector)
+    except TypeError as exc:
+        raise InvalidInput("embedding must contain only numbers") from exc
+    if not math.isfinite(norm):
+        raise InvalidInput("embedding contains a non-finite value")
+    if norm == 0.0:
+        raise InvalidInput("embedding is the zero vector; cosine similarity is undefined")
+    if abs(norm - 1.0) < 1e-9:
+        return list(map(float, vector))
+    return list(map(operator.mul, vector, repeat(1.0 / norm, dimension)))
