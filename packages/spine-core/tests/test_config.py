@@ -1,0 +1,93 @@
+"""spine.toml loading and ${VAR} substitution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from spine_core import ConfigError, InMemoryCheckpointStore, load_config
+from spine_core.config import DEFAULT_CHECKPOINT, substitute
+from spine_core.urls import backend_for_url, embedded_path
+
+
+def test_substitution() -> None:
+    env = {"HOST": "db", "EMPTY": ""}
+    assert substitute("x://${HOST}:${PORT:-5432}", env) == "x://db:5432"
+    assert substitute("${EMPTY:-fallback}", env) == "fallback"
+    assert substitute("$${HOST}", env) == "${HOST}"
+    with pytest.raises(ConfigError, match="MISSING is not set"):
+        substitute("${MISSING}", env)
+
+
+def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(env={})
+    assert config.checkpoint == DEFAULT_CHECKPOINT
+    assert config.source is None
+
+
+def test_file_with_plugins_and_variables(tmp_path: Path) -> None:
+    path = tmp_path / "spine.toml"
+    path.write_text(
+        '[spine.backends]\ncheckpoint = "memory"\nmemory = "${MEM:-vector}"\n'
+        '[spine.plugins.memory]\nnamespace = "${NS}"\ndefault_ttl = 30\n'
+    )
+    config = load_config(path, env={"NS": "team-a"})
+    assert config.memory == "vector"
+    store = config.open_checkpoint()
+    assert isinstance(store, InMemoryCheckpointStore)
+    assert store.namespace == "team-a"
+    assert store.default_ttl == 30
+
+
+def test_unset_variable_and_unknown_keys_fail(tmp_path: Path) -> None:
+    path = tmp_path / "spine.toml"
+    path.write_text('[spine.backends]\ncheckpoint = "${NOPE}"\n')
+    with pytest.raises(ConfigError, match="NOPE is not set"):
+        load_config(path, env={})
+    path.write_text("[spine]\nbackend = 1\n")
+    with pytest.raises(ConfigError, match="unknown"):
+        load_config(path, env={})
+    path.write_text("[spine\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_config(path, env={})
+
+
+def test_spine_config_env_var(tmp_path: Path) -> None:
+    path = tmp_path / "other.toml"
+    path.write_text('[spine.backends]\nmemory = "vector"\n')
+    assert load_config(env={"SPINE_CONFIG": str(path)}).source == path
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+        ("sqlite:///rel/x.db", "rel/x.db"),
+        ("sqlite:////abs/x.db", "/abs/x.db"),
+        ("sqlite:///a%20b.db?timeout=3", "a b.db"),
+        ("qdrant+local:////data/q", "/data/q"),
+    ],
+)
+def test_embedded_paths(url: str, path: str | None) -> None:
+    assert embedded_path(url) == path
+
+
+def test_embedded_url_with_host_is_refused() -> None:
+    with pytest.raises(ConfigError, match="take no host"):
+        embedded_path("sqlite://host/x.db")
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "backend"),
+    [
+        ("rediss://h", "checkpoint", "redis"),
+        ("postgres://h/db", "memory", "postgres"),
+        ("qdrants://h", "memory", "qdrant"),
+        ("qdrant+local://", "memory", "qdrant"),
+        ("memory://", "memory", "vector"),
+    ],
+)
+def test_schemes(url: str, kind: str, backend: str) -> None:
+    assert backend_for_url(url, kind) == backend  # type: ignore[arg-type]
