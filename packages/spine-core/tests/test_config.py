@@ -91,3 +91,16 @@ def test_embedded_url_with_host_is_refused() -> None:
 )
 def test_schemes(url: str, kind: str, backend: str) -> None:
     assert backend_for_url(url, kind) == backend  # type: ignore[arg-type]
+
+
+def test_third_party_scheme_maps_to_its_plugin_name() -> None:
+    from spine_core import register_checkpoint
+    from spine_core.registry import unregister
+
+    register_checkpoint("acme_db", InMemoryCheckpointStore)
+    try:
+        assert backend_for_url("acme-db://host", "checkpoint") == "acme_db"
+        with pytest.raises(ConfigError, match="unknown memory URL scheme"):
+            backend_for_url("acme-db://host", "memory")
+    finally:
+        unregister("checkpoint", "acme_db")

@@ -45,11 +45,18 @@ def is_url(target: str) -> bool:
 def backend_for_url(url: str, kind: Kind) -> str:
     """The backend name that serves `url` for `kind` (e.g. 'rediss://…' → 'redis')."""
     scheme = url.partition("://")[0].lower()
-    try:
-        return _SCHEMES[kind][scheme]
-    except KeyError:
-        known = ", ".join(f"{s}://" for s in sorted(_SCHEMES[kind]))
-        raise ConfigError(f"unknown {kind} URL scheme {scheme!r}; known: {known}") from None
+    builtin = _SCHEMES[kind].get(scheme)
+    if builtin is not None:
+        return builtin
+    # A third-party plugin serves the scheme spelled like its name ('acme-db://' → 'acme_db').
+    from .registry import list_checkpoints, list_memories  # metadata only: imports nothing
+
+    installed = list_checkpoints() if kind == "checkpoint" else list_memories()
+    for name in (scheme, scheme.replace("-", "_")):
+        if name in installed:
+            return name
+    known = ", ".join(f"{s}://" for s in sorted(set(_SCHEMES[kind]) | set(installed)))
+    raise ConfigError(f"unknown {kind} URL scheme {scheme!r}; known: {known}")
 
 
 def embedded_path(url: str) -> str | None:
