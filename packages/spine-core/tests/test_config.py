@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from spine_core import ConfigError, InMemoryCheckpointStore, load_config
 from spine_core.config import DEFAULT_CHECKPOINT, substitute
 from spine_core.urls import backend_for_url, embedded_path

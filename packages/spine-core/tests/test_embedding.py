@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+
 from spine_core import ConfigError, HashEmbedder, cosine
 
 

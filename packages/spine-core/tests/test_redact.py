@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+
 from spine_core import BackendUnavailable
 from spine_core.redact import redact_text, redact_url
 from spine_core.retry import retry_transient

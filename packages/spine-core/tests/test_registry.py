@@ -9,6 +9,7 @@ from importlib import metadata as importlib_metadata
 from typing import Any
 
 import pytest
+
 from spine_core import (
     ConfigError,
     InMemoryCheckpointStore,

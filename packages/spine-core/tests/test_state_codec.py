@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from spine_core import (
     STATE_VERSION,
     DataError,

@@ -6,6 +6,7 @@ import math
 from datetime import datetime
 
 import pytest
+
 from spine_core import InvalidInput
 from spine_core.validation import (
     encode_metadata,

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from spine_testing import services
 from spine_testing.plugin import service_url
 from spine_testing.services import Service, redact_url

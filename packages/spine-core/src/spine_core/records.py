@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,8 +52,13 @@ class MemoryHit(BaseModel):
         return self.record.content
 
 
-class MemoryItem(BaseModel):
-    """One entry for `save_many`."""
+@dataclass(frozen=True, slots=True)
+class MemoryItem:
+    """One entry for `save_many`.
+
+    A plain dataclass, not a pydantic model: stores validate items with the shared checks so a
+    bad item raises `InvalidInput` (never a pydantic error) before anything is written.
+    """
 
     content: str
     session_id: str | None = None

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 __all__ = ["redact_text", "redact_url"]
 
 _SECRET_QUERY = re.compile(
     r"(?i)((?:password|passwd|pwd|token|api[_-]?key|secret|access[_-]?key)=)[^&\s]+"
 )
-_USERINFO = re.compile(r"(?i)([a-z][a-z0-9+.-]*://)([^/@\s:]*):([^/@\s]*)@")
+# The look-behind anchors the scheme at a word start, keeping the scan linear on long text.
+_USERINFO = re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,31}://)([^/@\s:]*):([^/@\s]*)@")
 
 
 def redact_url(url: str) -> str:
@@ -22,10 +23,16 @@ def redact_url(url: str) -> str:
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
-        user, sep, _password = userinfo.partition(":")
-        netloc = f"{user}:***@{hostport}" if sep else f"{userinfo}@{hostport}"
+        user, colon, _password = userinfo.partition(":")
+        netloc = f"{user}:***@{hostport}" if colon else netloc
     query = _SECRET_QUERY.sub(r"\1***", parts.query)
-    return urlunsplit(SplitResult(parts.scheme, netloc, parts.path, query, parts.fragment))
+    # Splice rather than urlunsplit, which respells URLs of unknown schemes
+    # ("sqlite:///x.db" would become "sqlite:/x.db").
+    if netloc != parts.netloc:
+        url = url.replace(f"//{parts.netloc}", f"//{netloc}", 1)
+    if query != parts.query:
+        url = url.replace(f"?{parts.query}", f"?{query}", 1)
+    return url
 
 
 def redact_text(text: str) -> str:

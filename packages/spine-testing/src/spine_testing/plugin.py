@@ -11,6 +11,7 @@ import os
 import secrets
 
 import pytest
+
 from spine_testing import services
 from spine_testing.services import Service
 

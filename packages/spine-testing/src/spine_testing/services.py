@@ -14,7 +14,8 @@ Resolution order for ``redis`` and ``postgres``:
 tests use qdrant-client's local mode. ``legacy-redis`` / ``legacy-postgres`` are the machine's
 Redis 7 and PostgreSQL 15 (no vector support), overridable with ``SPINE_LEGACY_*_URL``.
 
-Only the standard library is imported here; the wheels are located without being imported.
+Only the standard library (and spine_core's stdlib-only redaction) is imported here; the
+wheels are located without being imported.
 Every server we start runs in its own session and is watched by a tiny ``sh`` process that
 holds the read end of a pipe from us: when ``stop_all`` writes to it, or this process ends in
 any way (``atexit``, a crash, ``SIGKILL``) and the pipe closes, the watchdog stops the server
@@ -47,6 +48,8 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
+from spine_core.redact import redact_url  # stdlib-only module; one redaction rule everywhere
+
 __all__ = [
     "RedactedURL",
     "Service",
@@ -73,7 +76,6 @@ LEGACY_POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 _INSTALL_HINT = "pip install 'spine-testing[servers]'"
 _START_TIMEOUT = 30.0  # generous: a loaded 2-core CI box; a healthy start takes well under 1 s
 _STOP_TIMEOUT = 10.0
-_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "api_key", "apikey", "token", "secret"})
 
 
 @dataclass(frozen=True, repr=False)
@@ -113,29 +115,6 @@ class RedactedURL(str):
 
     def __repr__(self) -> str:
         return repr(redact_url(self))
-
-
-def redact_url(url: str) -> str:
-    """Return ``url`` with its password (and secret query parameters) replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user, colon, _password = userinfo.partition(":")
-        netloc = f"{user}:***@{hostport}" if colon else netloc
-    query = "&".join(
-        f"{key}=***" if sep and key.lower() in _SECRET_QUERY_KEYS else f"{key}{sep}{value}"
-        for key, sep, value in (item.partition("=") for item in parts.query.split("&"))
-    )
-    # Splice rather than urlunsplit, which would respell some URLs ("postgresql:///db").
-    if netloc != parts.netloc:
-        url = url.replace(f"//{parts.netloc}", f"//{netloc}", 1)
-    if query != parts.query:
-        url = url.replace(f"?{parts.query}", f"?{query}", 1)
-    return url
 
 
 def require_services() -> bool:

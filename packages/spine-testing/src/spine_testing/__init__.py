@@ -1,0 +1,41 @@
+"""Spine conformance kit: one set of checks, run by pytest base classes and by a runner.
+
+from spine_testing import CheckpointStoreContract, run_conformance
+
+class TestMyStore(CheckpointStoreContract):
+    @pytest.fixture
+    def store_factory(self):
+        return lambda **options: MyStore(**options)
+
+report = await run_conformance(lambda **o: MyStore(**o))
+print(report.render())
+"""
+
+from .context import CheckContext, StoreFactory
+from .contracts import CheckpointStoreContract, MemoryContract
+from .expect import CheckFailed, CheckSkipped, NotAdvertised
+from .factories import factory_for
+from .registry import FUNCTIONAL, Check, get_check, list_checks
+from .report import CheckResult, ConformanceReport, Level, Status
+from .runner import run_conformance, run_conformance_sync
+
+__all__ = [
+    "FUNCTIONAL",
+    "Check",
+    "CheckContext",
+    "CheckFailed",
+    "CheckResult",
+    "CheckSkipped",
+    "CheckpointStoreContract",
+    "ConformanceReport",
+    "Level",
+    "MemoryContract",
+    "NotAdvertised",
+    "Status",
+    "StoreFactory",
+    "factory_for",
+    "get_check",
+    "list_checks",
+    "run_conformance",
+    "run_conformance_sync",
+]

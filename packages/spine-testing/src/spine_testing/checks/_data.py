@@ -1,0 +1,117 @@
+"""Test data shared by the checks: rich states, metadata and unicode samples."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from spine_core import Message, PendingApproval, RunStatus, State, Usage
+
+__all__ = ["UNICODE_TEXTS", "big_state", "rich_metadata", "rich_state", "unicode_ids"]
+
+UNICODE_TEXTS: tuple[str, ...] = (
+    "héllo wörld — ça va? ß Ω",
+    "会话记忆 日本語のテキスト 한국어 문장",
+    "مرحبا بالعالم שלום עולם",  # right to left
+    "emoji 🚀🔥 family 👩‍👩‍👧 flag 🇺🇦 skin 👍🏽",
+    "combining e\u0301 vs é, zero\u200bwidth, astral "
+    "\U0001d518\U0001d52b\U0001d526\U0001d520\U0001d52c\U0001d521\U0001d522",
+    "quotes ' \" ` backslash \\ tab\tnewline\nend",
+)
+
+
+def unicode_ids(unique: str) -> list[str]:
+    """Session ids mixing scripts, emoji, RTL text and combining marks (all unique)."""
+    return [
+        f"会话-🚀-{unique}",
+        f"שיחה-{unique}",
+        f"جلسة {unique}",
+        f"e\u0301-combining-{unique}",
+        f"\U0001d518\U0001d52b\U0001d526-astral-{unique}",
+        f"👩‍👩‍👧-{unique}",
+    ]
+
+
+def rich_state(session_id: str, *, tenant_id: str | None = None, step: int = 3) -> State:
+    """A state using every field: messages of each role, usage, status, pending, nested scratch."""
+    return State(
+        session_id=session_id,
+        tenant_id=tenant_id,
+        messages=[
+            Message(role="system", content="You are a careful assistant."),
+            Message(role="user", content="Book a flight to Kyōto ✈️", metadata={"lang": "en"}),
+            Message(
+                role="assistant",
+                content="",
+                tool_calls=[
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "search", "arguments": '{"city": "京都"}'},
+                    }
+                ],
+            ),
+            Message(role="tool", content='{"flights": 3}', tool_call_id="call_1", name="search"),
+        ],
+        step=step,
+        usage=Usage(input_tokens=1234, output_tokens=567, requests=3, cost_usd=0.0123),
+        status=RunStatus.AWAITING_APPROVAL,
+        depth=2,
+        pending=PendingApproval(
+            id="approval-1",
+            tool="book",
+            arguments={"amount": 412.5, "currency": "EUR", "seats": [1, 2]},
+            reason="over the spending limit",
+            requested_at=datetime(2025, 3, 4, 5, 6, 7, 891011, tzinfo=timezone(timedelta(hours=9))),
+        ),
+        scratch={
+            "nested": {"list": [1, 2.5, "three", None, True, {"deep": ["x", {"y": []}]}]},
+            "empty_object": {},
+            "empty_list": [],
+            "big_int": 2**53,
+            "negative": -7,
+            "float": 0.1,
+            "false": False,
+            "null": None,
+            "unicode": "مرحبا 世界 🚀",
+            "ключ": "значение",
+        },
+    )
+
+
+def big_state(session_id: str, *, approx_bytes: int = 2 * 1024 * 1024) -> State:
+    """A state whose JSON is about `approx_bytes` long (many long, partly non-ASCII messages)."""
+    chunk = ("lorem ipsum dolor sit amet, 世界 ✈️ " * 512)[:16_000]
+    count = max(1, approx_bytes // (len(chunk.encode()) + 64))
+    state = rich_state(session_id)
+    state.messages = [
+        Message(role="user" if i % 2 else "assistant", content=f"{i}:{chunk}") for i in range(count)
+    ]
+    state.scratch["blob"] = "x" * 100_000
+    return state
+
+
+def rich_metadata() -> dict[str, Any]:
+    """JSON metadata with every JSON type, nesting, and non-ASCII keys and values."""
+    return {
+        "str": "plain",
+        "unicode": "héllo 世界 🚀 مرحبا",
+        "int": 42,
+        "negative": -7,
+        "float": 2.5,
+        "big": 2**53,
+        "true": True,
+        "false": False,
+        "null": None,
+        "list": [1, "two", 3.5, None, [False, {"k": "v"}]],
+        "nested": {"a": {"b": {"c": [{"d": "deep"}]}}},
+        "empty_object": {},
+        "empty_list": [],
+        "ключ": "значение",
+        "emoji 🔑": "value",
+    }
+
+
+def utc(year: int, month: int = 1, day: int = 1) -> datetime:
+    """An aware UTC datetime."""
+    return datetime(year, month, day, tzinfo=UTC)

@@ -1,0 +1,68 @@
+"""`factory_for`: a store factory for a registered backend name or a URL (for `spine check`)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from spine_core import Kind, open_checkpoint, open_memory, resolve_checkpoint, resolve_memory
+from spine_core.opening import backend_name
+from spine_core.urls import is_url
+
+from .context import StoreFactory
+
+__all__ = ["factory_for"]
+
+
+def _keywords(fn: Callable[..., Any], *, skip_first: bool) -> frozenset[str] | None:
+    """Keyword options `fn` takes; None when it takes ``**kwargs`` (or cannot be inspected)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if skip_first and params and params[0].kind is not inspect.Parameter.KEYWORD_ONLY:
+        params = params[1:]  # from_url's url
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return frozenset(
+        p.name
+        for p in params
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    )
+
+
+def factory_for(target: str, kind: Kind) -> StoreFactory:
+    """``lambda **options: open_<kind>(target, **options)``, minus options the backend lacks.
+
+    The kit passes options such as ``namespace=`` or ``default_ttl=``; a backend that does not
+    take one would fail to open, so unknown options are dropped here, and the returned
+    factory's signature lists only the options it honours (the kit reads it to know whether it
+    can isolate checks by namespace). Resolving the name imports the plugin; nothing connects.
+    """
+    name = backend_name(target, kind)
+    raw = resolve_checkpoint(name) if kind == "checkpoint" else resolve_memory(name)
+    accepted: frozenset[str] | None
+    if is_url(target):
+        from_url = getattr(raw, "from_url", None)
+        accepted = None if from_url is None else _keywords(from_url, skip_first=True)
+        if accepted is None:  # from_url(url, **config) forwards to the constructor
+            accepted = _keywords(raw, skip_first=False)
+    else:
+        accepted = _keywords(raw, skip_first=False)
+    opener = open_checkpoint if kind == "checkpoint" else open_memory
+
+    def factory(**options: Any) -> Any:
+        kept = options if accepted is None else {k: v for k, v in options.items() if k in accepted}
+        return opener(target, **kept)
+
+    if accepted is None:
+        params = [inspect.Parameter("options", inspect.Parameter.VAR_KEYWORD)]
+    else:
+        params = [
+            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None)
+            for n in sorted(accepted)
+        ]
+    setattr(factory, "__signature__", inspect.Signature(params))  # noqa: B010
+    factory.__qualname__ = factory.__name__ = f"factory_for({name!r}, {kind!r})"
+    return factory

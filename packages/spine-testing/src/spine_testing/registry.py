@@ -1,0 +1,141 @@
+"""The check registry: every conformance check, defined once, run by every face of the kit.
+
+A check is a plain ``async def name(ctx) -> None`` that raises on a violation. The pytest
+base classes generate one ``test_<name>`` per check and the runner iterates the same list, so
+``pytest`` and ``spine check`` execute identical code.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from spine_core import Kind
+
+if TYPE_CHECKING:
+    from .context import CheckContext
+
+__all__ = [
+    "CHECKPOINT_CAPABILITIES",
+    "FUNCTIONAL",
+    "MEMORY_CAPABILITIES",
+    "Check",
+    "CheckFn",
+    "check",
+    "get_check",
+    "list_checks",
+]
+
+CheckFn = Callable[["CheckContext"], Awaitable[None]]
+
+CHECKPOINT_CAPABILITIES: tuple[str, ...] = (
+    "revisions",
+    "ttl",
+    "list_sessions",
+    "prune",
+    "durable",
+    "concurrent_writers",
+)
+"""Capabilities a checkpoint check may be gated on ("base" checks always run)."""
+
+MEMORY_CAPABILITIES: tuple[str, ...] = (
+    "get",
+    "forget",
+    "prune",
+    "save_many",
+    "filter",
+    "persistent",
+    "approximate",
+)
+"""Capabilities a memory check may be gated on ("base" checks always run)."""
+
+FUNCTIONAL: dict[Kind, frozenset[str]] = {
+    "checkpoint": frozenset({"revisions", "ttl", "list_sessions", "prune"}),
+    "memory": frozenset({"get", "forget", "prune", "save_many", "filter"}),
+}
+"""Optional operations a store must all advertise (and pass) to reach level "full".
+
+The others (durable, concurrent_writers, persistent, approximate) are properties: tested when
+advertised, never required.
+"""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One conformance check: what it is called, which kind and capability it tests, and how."""
+
+    name: str
+    kind: Kind
+    capability: str
+    """"base" (every store) or the optional capability the check is gated on."""
+    doc: str
+    """One line saying what a conforming store does."""
+    fn: CheckFn
+
+    @property
+    def test_name(self) -> str:
+        """The name of the generated pytest method."""
+        return f"test_{self.name}"
+
+
+_REGISTRY: dict[Kind, dict[str, Check]] = {"checkpoint": {}, "memory": {}}
+_Capability = Literal[
+    "base",
+    "revisions",
+    "ttl",
+    "list_sessions",
+    "prune",
+    "durable",
+    "concurrent_writers",
+    "get",
+    "forget",
+    "save_many",
+    "filter",
+    "persistent",
+    "approximate",
+]
+
+
+def check(kind: Kind, capability: _Capability = "base") -> Callable[[CheckFn], CheckFn]:
+    """Register an ``async def <name>(ctx)`` as a check; its docstring's first line is its doc."""
+    allowed = CHECKPOINT_CAPABILITIES if kind == "checkpoint" else MEMORY_CAPABILITIES
+    if capability != "base" and capability not in allowed:
+        raise ValueError(f"{capability!r} is not a {kind} capability")
+
+    def register(fn: CheckFn) -> CheckFn:
+        name = fn.__name__
+        doc = inspect.getdoc(fn)
+        if not doc:
+            raise ValueError(f"check {name!r} needs a docstring (it is the check's description)")
+        if name in _REGISTRY[kind]:
+            raise ValueError(f"{kind} check {name!r} is registered twice")
+        _REGISTRY[kind][name] = Check(
+            name=name, kind=kind, capability=capability, doc=doc.splitlines()[0], fn=fn
+        )
+        return fn
+
+    return register
+
+
+def _load() -> None:
+    # The check modules register themselves on import.
+    from .checks import checkpoint, memory  # noqa: F401
+
+
+def list_checks(kind: Kind | None = None) -> tuple[Check, ...]:
+    """Every registered check (of one kind, or all), in definition order."""
+    _load()
+    kinds: tuple[Kind, ...] = (kind,) if kind is not None else ("checkpoint", "memory")
+    return tuple(c for k in kinds for c in _REGISTRY[k].values())
+
+
+def get_check(kind: Kind, name: str) -> Check:
+    """The check of `kind` called `name`; `KeyError` listing the valid names when unknown."""
+    _load()
+    try:
+        return _REGISTRY[kind][name]
+    except KeyError:
+        known = ", ".join(_REGISTRY[kind])
+        raise KeyError(f"no {kind} check named {name!r}; known: {known}") from None
