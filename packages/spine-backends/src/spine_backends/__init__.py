@@ -1,0 +1,213 @@
+"""Spine: durable run state and semantic memory for AI agents.
+
+    from spine_backends import State, open_checkpoint
+
+    async with open_checkpoint("sqlite:///.spine/spine.db") as store:
+        await store.put(State(session_id="s1"))
+
+Everything from `spine_core` is re-exported here. The store classes of the backends
+(`SQLiteCheckpoint`, `RedisCheckpoint`, `PgVectorMemory`, …) are imported lazily, on first
+access, so `import spine_backends` never imports an adapter or a database driver. When the
+extra that provides a class is not installed, accessing it raises `MissingExtraError`, which
+is both a `spine_core.ConfigError` and an `ImportError`, and whose message says what to
+`pip install`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib import metadata as _metadata
+from typing import TYPE_CHECKING, Any
+
+from spine_core import (
+    SPI_VERSION,
+    STATE_VERSION,
+    BackendUnavailable,
+    BatchingMemory,
+    CheckpointCapabilities,
+    CheckpointStore,
+    CheckpointStoreBase,
+    ConfigError,
+    ConflictError,
+    DataError,
+    Embedder,
+    FilterableMemory,
+    ForgettingMemory,
+    HashEmbedder,
+    Health,
+    InMemoryCheckpointStore,
+    InMemoryVectorMemory,
+    InvalidInput,
+    Kind,
+    ListableCheckpointStore,
+    Memory,
+    MemoryCapabilities,
+    MemoryHit,
+    MemoryItem,
+    MemoryRecord,
+    MemoryStoreBase,
+    Message,
+    PendingApproval,
+    PluginInfo,
+    PreparedRecord,
+    PrunableCheckpointStore,
+    PrunableMemory,
+    RecordLookupMemory,
+    RevisionedCheckpointStore,
+    RunStatus,
+    SessionInfo,
+    SessionPage,
+    SpineConfig,
+    SpineError,
+    State,
+    StoreBase,
+    StoreInfo,
+    TTLCheckpointStore,
+    UnsupportedCapability,
+    Usage,
+    capabilities_of,
+    cosine,
+    dump_state,
+    errors,
+    list_checkpoints,
+    list_memories,
+    list_plugins,
+    load_config,
+    load_state,
+    migrate,
+    open_checkpoint,
+    open_memory,
+    register_checkpoint,
+    register_memory,
+    register_migration,
+    resolve_checkpoint,
+    resolve_memory,
+)
+
+if TYPE_CHECKING:
+    # Type checkers see the real classes; at run time they load on first access.
+    from spine_backend_postgres.checkpoint import PostgresCheckpoint as PostgresCheckpoint
+    from spine_backend_postgres.memory import PgVectorMemory as PgVectorMemory
+    from spine_backend_qdrant.memory import QdrantMemory as QdrantMemory
+    from spine_backend_redis.checkpoint import RedisCheckpoint as RedisCheckpoint
+    from spine_backend_redis.memory import RedisMemory as RedisMemory
+    from spine_backend_sqlite.checkpoint import SQLiteCheckpoint as SQLiteCheckpoint
+    from spine_backend_sqlite.memory import SQLiteMemory as SQLiteMemory
+
+try:
+    __version__ = _metadata.version("spine-backends")
+except _metadata.PackageNotFoundError:  # running from a source tree without metadata
+    __version__ = "0+unknown"
+
+
+class MissingExtraError(ConfigError, ImportError):
+    """A backend class was requested whose package (the extra that provides it) is missing.
+
+    It is a `ConfigError` (Spine's "missing extra" error) and an `ImportError`, so both
+    `except SpineError` and the usual `except ImportError` for optional features catch it.
+    """
+
+
+ADAPTERS: dict[str, tuple[str, str]] = {
+    "SQLiteCheckpoint": ("spine_backend_sqlite.checkpoint", "spine-backends"),
+    "SQLiteMemory": ("spine_backend_sqlite.memory", "spine-backends"),
+    "RedisCheckpoint": ("spine_backend_redis.checkpoint", "spine-backends[redis]"),
+    "RedisMemory": ("spine_backend_redis.memory", "spine-backends[redis]"),
+    "PostgresCheckpoint": ("spine_backend_postgres.checkpoint", "spine-backends[postgres]"),
+    "PgVectorMemory": ("spine_backend_postgres.memory", "spine-backends[postgres]"),
+    "QdrantMemory": ("spine_backend_qdrant.memory", "spine-backends[qdrant]"),
+}
+"""Lazily re-exported store classes: name → (defining module, what to pip install)."""
+
+
+def __getattr__(name: str) -> Any:
+    spec = ADAPTERS.get(name)
+    if spec is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module_name, requirement = spec
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        # The adapter or its driver is absent: name the extra, keep the cause for debugging.
+        raise MissingExtraError(
+            f'{name} is not available ({exc}). Install it with: pip install "{requirement}"',
+            name=module_name,
+        ) from exc
+    value = getattr(module, name)
+    globals()[name] = value  # later accesses skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(ADAPTERS))
+
+
+# The adapter classes are deliberately absent from __all__: `from spine_backends import *`
+# must not import every installed driver (or fail on a missing extra).
+__all__ = [
+    "ADAPTERS",
+    "SPI_VERSION",
+    "STATE_VERSION",
+    "BackendUnavailable",
+    "BatchingMemory",
+    "CheckpointCapabilities",
+    "CheckpointStore",
+    "CheckpointStoreBase",
+    "ConfigError",
+    "ConflictError",
+    "DataError",
+    "Embedder",
+    "FilterableMemory",
+    "ForgettingMemory",
+    "HashEmbedder",
+    "Health",
+    "InMemoryCheckpointStore",
+    "InMemoryVectorMemory",
+    "InvalidInput",
+    "Kind",
+    "ListableCheckpointStore",
+    "Memory",
+    "MemoryCapabilities",
+    "MemoryHit",
+    "MemoryItem",
+    "MemoryRecord",
+    "MemoryStoreBase",
+    "Message",
+    "MissingExtraError",
+    "PendingApproval",
+    "PluginInfo",
+    "PreparedRecord",
+    "PrunableCheckpointStore",
+    "PrunableMemory",
+    "RecordLookupMemory",
+    "RevisionedCheckpointStore",
+    "RunStatus",
+    "SessionInfo",
+    "SessionPage",
+    "SpineConfig",
+    "SpineError",
+    "State",
+    "StoreBase",
+    "StoreInfo",
+    "TTLCheckpointStore",
+    "UnsupportedCapability",
+    "Usage",
+    "__version__",
+    "capabilities_of",
+    "cosine",
+    "dump_state",
+    "errors",
+    "list_checkpoints",
+    "list_memories",
+    "list_plugins",
+    "load_config",
+    "load_state",
+    "migrate",
+    "open_checkpoint",
+    "open_memory",
+    "register_checkpoint",
+    "register_memory",
+    "register_migration",
+    "resolve_checkpoint",
+    "resolve_memory",
+]

@@ -1,0 +1,204 @@
+"""Checkpoint workload: put / get / CAS-put of a 50-message state, beside the raw driver.
+
+The raw floor is the adapter's `spine.bench` entry point: the same bytes through the plain
+driver, in the same process and the same run. Store and raw operations alternate one by one
+so that drift (caches, other load) hits both sides alike.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from importlib import metadata as importlib_metadata
+from typing import Any, Protocol, cast
+
+from spine_core import (
+    CheckpointCapabilities,
+    ConfigError,
+    Message,
+    State,
+    Usage,
+    capabilities_of,
+    dump_state,
+    open_checkpoint,
+)
+from spine_core.opening import backend_name
+from spine_core.redact import redact_text
+from spine_core.urls import is_url
+
+from .stats import summarize
+
+__all__ = ["BENCH_GROUP", "RawFloor", "bench_state", "load_raw", "run_checkpoint"]
+
+BENCH_GROUP = "spine.bench"
+_WARMUP = 5
+
+
+class RawFloor(Protocol):
+    """The interface of an adapter's `raw.py` benchmark floor."""
+
+    async def open(self) -> None: ...  # noqa: D102
+    async def close(self) -> None: ...  # noqa: D102
+    async def put(self, key: str, payload: str) -> None: ...  # noqa: D102
+    async def get(self, key: str) -> str | None: ...  # noqa: D102
+    async def cas_put(self, key: str, payload: str, expected: int) -> bool: ...  # noqa: D102
+    async def cleanup(self) -> None: ...  # noqa: D102
+
+
+def bench_state(session_id: str, messages: int = 50) -> State:
+    """A realistic run state: `messages` messages of mixed roles, usage, scratch."""
+    roles = ("user", "assistant", "tool", "assistant")
+    body = (
+        "The quarterly report shows revenue up 12% with churn flat; the agent should "
+        "summarise the drivers, cite the tables it used and flag anything unusual. "
+    )
+    return State(
+        session_id=session_id,
+        tenant_id="bench",
+        messages=[
+            Message(
+                role="system" if i == 0 else roles[i % 4],  # type: ignore[arg-type]
+                content=f"[{i}] {body}",
+                metadata={"i": i, "tokens": 42},
+            )
+            for i in range(messages)
+        ],
+        step=messages // 2,
+        usage=Usage(input_tokens=12_345, output_tokens=2_345, requests=messages // 2),
+        scratch={"plan": ["read", "summarise", "cite"], "cursor": messages},
+    )
+
+
+def load_raw(target: str, kind_backend: str) -> tuple[RawFloor | None, str | None, str]:
+    """The raw floor for a target: (instance or None, entry point spec, note)."""
+    if not is_url(target):
+        return None, None, "no raw floor for a backend name: pass a URL to compare"
+    eps = importlib_metadata.entry_points(group=BENCH_GROUP, name=kind_backend)
+    ep = next(iter(eps), None)
+    if ep is None:
+        return None, None, f"no {BENCH_GROUP!r} entry point for backend {kind_backend!r}"
+    try:
+        cls = ep.load()
+        return cls(target), ep.value, ""
+    except Exception as exc:  # a broken floor must not stop the store's own numbers
+        return None, ep.value, redact_text(f"raw floor failed to load: {exc}")
+
+
+def open_isolated(target: str, namespace: str, **options: Any) -> Any:
+    """Open a checkpoint store in a private namespace when the backend takes one."""
+    try:
+        return open_checkpoint(target, namespace=namespace, **options)
+    except ConfigError as exc:
+        if "bad options" not in str(exc):
+            raise
+        return open_checkpoint(target, **options)  # no namespaces: unique session ids suffice
+
+
+async def _store_op(store: Any, op: str, state: State) -> float:
+    start = time.perf_counter()
+    if op == "put":
+        await store.put(state)
+    elif op == "get":
+        got = await store.get(state.session_id)
+    else:
+        await store.put(state, expected_revision=1)
+    elapsed = time.perf_counter() - start
+    if op == "get" and got is None:
+        raise RuntimeError(f"the store lost session {state.session_id!r} during the bench")
+    return elapsed
+
+
+async def _raw_op(raw: RawFloor, op: str, key: str, payload: str) -> tuple[float, bool]:
+    start = time.perf_counter()
+    if op == "put":
+        await raw.put(key, payload)
+        ok = True
+    elif op == "get":
+        ok = await raw.get(key) is not None
+    else:
+        ok = await raw.cas_put(key, payload, 1)
+    return time.perf_counter() - start, ok
+
+
+async def run_checkpoint(target: str, *, repeat: int, messages: int) -> dict[str, Any]:
+    """Measure one target; returns the JSON-ready result."""
+    token = secrets.token_hex(4)
+    name = backend_name(target, "checkpoint")
+    store = open_isolated(target, f"spine_bench_{token}")
+    raw, raw_spec, raw_note = load_raw(target, name)
+    caps = cast(CheckpointCapabilities, capabilities_of(store, "checkpoint"))
+    sessions = [f"bench-{token}-s{i}" for i in range(repeat + _WARMUP)]
+    keys = [f"bench-{token}-r{i}" for i in range(repeat + _WARMUP)]
+    states = [bench_state(s, messages) for s in sessions]
+    payloads = [dump_state(bench_state(k, messages)) for k in keys]
+    timings: dict[str, dict[str, list[float]]] = {
+        op: {"store": [], "raw": []} for op in ("put", "get", "cas_put")
+    }
+    result: dict[str, Any] = {
+        "backend": name,
+        "messages": messages,
+        "state_bytes": len(dump_state(states[0]).encode("utf-8")),
+        "repeat": repeat,
+        "raw": raw_spec,
+        "raw_note": raw_note or None,
+        "capabilities": sorted(caps.advertised()),
+    }
+    info = getattr(store, "info", None)
+    if callable(info):
+        described = info()
+        result["distribution"] = described.distribution
+        result["version"] = described.version
+    cas = caps.revisions
+    raw_open = False
+    try:
+        if raw is not None:
+            await raw.open()
+            raw_open = True
+        for op in ("put", "get", "cas_put"):
+            if op == "cas_put" and not cas:
+                continue
+            for i in range(repeat + _WARMUP):
+                s_time = await _store_op(store, op, states[i])
+                if i >= _WARMUP:
+                    timings[op]["store"].append(s_time)
+                if raw is not None:
+                    key = keys[i]
+                    if op == "cas_put":
+                        # A floor may keep CAS revisions apart from plain puts (Redis keeps
+                        # them in a hash), so give it its own key, created untimed at revision
+                        # 1: the timed op is then an update from 1 to 2, as in the store.
+                        key += "-cas"
+                        await raw.cas_put(key, payloads[i], 0)
+                    r_time, swapped = await _raw_op(raw, op, key, payloads[i])
+                    if not swapped:
+                        raw_note = f"raw {op} did not behave like the store (conflict or miss)"
+                    if i >= _WARMUP:
+                        timings[op]["raw"].append(r_time)
+    finally:
+        try:
+            for session in sessions:
+                await store.delete(session)
+            if raw is not None and raw_open:
+                await raw.cleanup()
+        finally:
+            if raw is not None and raw_open:
+                await raw.close()
+            aclose = getattr(store, "aclose", None)
+            if callable(aclose):
+                await aclose()
+    ops: dict[str, Any] = {}
+    for op, sides in timings.items():
+        if not sides["store"]:
+            ops[op] = {"store": None, "raw": None, "ratio_p50": None, "note": "not advertised"}
+            continue
+        store_stats = summarize(sides["store"])
+        raw_stats = summarize(sides["raw"]) if sides["raw"] else None
+        ratio = (
+            store_stats["p50_ms"] / raw_stats["p50_ms"]
+            if raw_stats and raw_stats["p50_ms"] > 0
+            else None
+        )
+        ops[op] = {"store": store_stats, "raw": raw_stats, "ratio_p50": ratio}
+    result["ops"] = ops
+    result["raw_note"] = raw_note or None
+    return result

@@ -1,0 +1,184 @@
+"""Memory workload: save latency, `save_many` throughput, search latency and recall@10.
+
+The store grows through the requested sizes (10k, then 100k): at each size it is measured
+as it stands. Recall@10 is against exact search over the same embeddings (numpy brute
+force); a hit counts when its exact score reaches the 10th best exact score, so ties in the
+ground truth do not penalize a store.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, cast
+
+from spine_core import (
+    ConfigError,
+    MemoryCapabilities,
+    MemoryItem,
+    capabilities_of,
+    open_memory,
+)
+from spine_core.opening import backend_name
+
+from .corpus import Corpus, PrecomputedEmbedder
+from .stats import summarize
+
+__all__ = ["K", "Progress", "run_memory"]
+
+K = 10
+_TOLERANCE = 1e-4
+"""Float32 ground truth vs. a store's float64 (or quantized) scores."""
+
+
+class Progress(Protocol):
+    """How a workload reports long-running steps."""
+
+    def stage(self, message: str) -> None:
+        """A one-line note about what happens next."""
+
+    def bar(self, description: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
+        """A progress bar; the context yields `advance(n)`."""
+
+
+def _open(target: str, namespace: str, embedder: PrecomputedEmbedder) -> Any:
+    try:
+        return open_memory(target, namespace=namespace, embedder=embedder)
+    except ConfigError as exc:
+        if "bad options" not in str(exc):
+            raise
+        return open_memory(target, embedder=embedder)
+
+
+async def _save_many(
+    store: Any, items: Sequence[MemoryItem], *, batch: int, batching: bool, advance: Any
+) -> list[str]:
+    ids: list[str] = []
+    for start in range(0, len(items), batch):
+        chunk = items[start : start + batch]
+        if batching:
+            records = await store.save_many(chunk)
+        else:
+            records = [
+                await store.save(i.content, session_id=i.session_id, metadata=i.metadata)
+                for i in chunk
+            ]
+        ids.extend(r.id for r in records)
+        advance(len(chunk))
+    return ids
+
+
+def _recall(
+    corpus: Corpus, query: int, size: int, hits: Sequence[Any], index: dict[str, int]
+) -> float:
+    kth, scores = corpus.exact_top(query, size, K)
+    wanted = min(K, size)
+    good = sum(
+        1
+        for hit in hits[:wanted]
+        if (row := index.get(hit.record.id)) is not None and scores[row] >= kth - _TOLERANCE
+    )
+    return good / wanted
+
+
+async def run_memory(
+    target: str,
+    corpus: Corpus,
+    *,
+    sizes: Sequence[int],
+    repeat: int,
+    queries: int,
+    batch: int,
+    progress: Progress,
+) -> dict[str, Any]:
+    """Measure one target at each size; cleans up what it wrote; returns the JSON-ready result."""
+    token = secrets.token_hex(4)
+    session = f"bench-{token}"
+    namespace = f"spine_bench_{token}"
+    store = _open(target, namespace, PrecomputedEmbedder(corpus))
+    caps = cast(MemoryCapabilities, capabilities_of(store, "memory"))
+    result: dict[str, Any] = {
+        "backend": backend_name(target, "memory"),
+        "namespace": namespace,
+        "approximate": caps.approximate,
+        "capabilities": sorted(caps.advertised()),
+        "details": {k: v for k, v in caps.details.items() if isinstance(v, str | int | float)},
+        "k": K,
+        "sizes": [],
+    }
+    info = getattr(store, "info", None)
+    if callable(info):
+        described = info()
+        result["distribution"] = described.distribution
+        result["version"] = described.version
+    ids: list[str] = []
+    index: dict[str, int] = {}
+    try:
+        for size in sorted(set(sizes)):
+            have = len(ids)
+            singles = min(repeat, size - have)
+            save_times = []
+            progress.stage(f"{result['backend']}: saving {have:,} → {size:,} records")
+            for i in range(have, have + singles):
+                start = time.perf_counter()
+                record = await store.save(corpus.texts[i], session_id=session, metadata={"i": i})
+                save_times.append(time.perf_counter() - start)
+                ids.append(record.id)
+            bulk = [
+                MemoryItem(content=corpus.texts[i], session_id=session, metadata={"i": i})
+                for i in range(have + singles, size)
+            ]
+            with progress.bar(f"save_many → {size:,}", len(bulk)) as advance:
+                start = time.perf_counter()
+                ids.extend(
+                    await _save_many(
+                        store, bulk, batch=batch, batching=caps.save_many, advance=advance
+                    )
+                )
+                bulk_seconds = time.perf_counter() - start
+            index = {rid: i for i, rid in enumerate(ids)}
+            search_times = []
+            recalls = []
+            for q in range(queries):
+                start = time.perf_counter()
+                hits = await store.search(corpus.queries[q], k=K)
+                search_times.append(time.perf_counter() - start)
+                recalls.append(_recall(corpus, q, size, hits, index))
+            result["sizes"].append(
+                {
+                    "size": size,
+                    "save": summarize(save_times) if save_times else None,
+                    "save_many": {
+                        "records": len(bulk),
+                        "batch": batch if caps.save_many else 1,
+                        "seconds": bulk_seconds,
+                        "records_per_s": len(bulk) / bulk_seconds if bulk_seconds > 0 else None,
+                        "native": caps.save_many,
+                    }
+                    if bulk
+                    else None,
+                    "search": summarize(search_times),
+                    "recall_at_10": sum(recalls) / len(recalls),
+                }
+            )
+    finally:
+        result["cleanup"] = await _cleanup(store, session, ids, caps.prune, caps.forget)
+        aclose = getattr(store, "aclose", None)
+        if callable(aclose):
+            await aclose()
+    return result
+
+
+async def _cleanup(store: Any, session: str, ids: list[str], prune: bool, forget: bool) -> str:
+    if not ids:
+        return "nothing written"
+    if prune:
+        removed = await store.prune(session_id=session)
+        return f"pruned {removed:,} records"
+    if forget:
+        for rid in ids:
+            await store.forget(rid)
+        return f"forgot {len(ids):,} records"
+    return f"left {len(ids):,} records in session {session!r}: the store cannot delete them"

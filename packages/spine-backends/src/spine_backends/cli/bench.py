@@ -1,0 +1,314 @@
+"""`spine bench`: the standard workload against one or more backends (DESIGN §6)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ._ui import UI, fmt_ms, fmt_num
+
+TIMES = "\u00d7"  # the multiplication sign, for ratios
+
+__all__ = ["add_parser", "parse_sizes"]
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """'10000,100k' → (10000, 100000)."""
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if not part:
+            continue
+        factor = 1000 if part.endswith("k") else 1
+        try:
+            value = int(part.removesuffix("k")) * factor
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a size: {part!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"sizes must be positive, got {value}")
+        sizes.append(value)
+    if not sizes:
+        raise argparse.ArgumentTypeError("no sizes given")
+    return tuple(sorted(set(sizes)))
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register `spine bench`."""
+    parser = subparsers.add_parser(
+        "bench",
+        help="benchmark backends: checkpoint overhead vs raw driver, search latency, recall",
+        description=(
+            "Run the standard workload against each TARGET (a URL or a backend name; "
+            "default: embedded SQLite in a temporary directory): checkpoint put/get/CAS "
+            "latency and throughput for a 50-message state beside the raw driver, memory "
+            "save latency, save_many throughput, search latency and recall@10 against "
+            "exact search at each size, and HashEmbedder throughput. Prints each number "
+            "beside its target and writes JSON and a PNG chart. Everything it writes is "
+            "deleted afterwards."
+        ),
+    )
+    parser.add_argument("targets", nargs="*", metavar="TARGET", help="backend URLs or names")
+    parser.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        metavar="N,N",
+        help="memory corpus sizes (default 10000,100000; with --quick 500); '10k' works",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes and few repeats (seconds, for smoke tests)"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=_positive,
+        metavar="N",
+        help="measured operations per checkpoint op and single saves per size (default 200)",
+    )
+    parser.add_argument(
+        "--queries", type=_positive, metavar="N", help="search queries per size (default 100)"
+    )
+    parser.add_argument(
+        "--kind", choices=("checkpoint", "memory"), help="benchmark only this kind of store"
+    )
+    parser.add_argument(
+        "--json",
+        dest="json_path",
+        default="spine-bench.json",
+        metavar="PATH",
+        help="where to write the results (default spine-bench.json; '-' prints to stdout)",
+    )
+    parser.add_argument(
+        "--png",
+        dest="png_path",
+        default="spine-bench.png",
+        metavar="PATH",
+        help="where to draw the chart (default spine-bench.png; '' to skip)",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when a number misses its target"
+    )
+    parser.set_defaults(func=run)
+
+
+class _Reporter:
+    """Progress for the bench: bars for a person, one line per step in a log."""
+
+    def __init__(self, ui: UI) -> None:
+        self.ui = ui
+
+    def stage(self, message: str) -> None:
+        self.ui.note(message)
+
+    @contextmanager
+    def bar(self, description: str, total: int) -> Iterator[Callable[[int], None]]:
+        if total <= 0:
+            yield lambda n: None
+            return
+        if not self.ui.interactive:
+            self.ui.note(f"{description} ({total:,})")
+            yield lambda n: None
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=self.ui.err, transient=True) as progress:
+            task = progress.add_task(description, total=total)
+            yield lambda n: progress.advance(task, n)
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from spine_backends.bench import BenchConfig
+
+    overrides: dict[str, Any] = {"targets": tuple(args.targets)}
+    if args.sizes:
+        overrides["sizes"] = args.sizes
+    if args.repeat:
+        overrides["repeat"] = args.repeat
+    if args.queries:
+        overrides["queries"] = args.queries
+    if args.kind:
+        overrides["kinds"] = (args.kind,)
+    return BenchConfig.quick_run(**overrides) if args.quick else BenchConfig(**overrides)
+
+
+def run(args: argparse.Namespace, ui: UI) -> int:
+    """Run, print, write; 1 when a backend failed (or, with --strict, missed a target)."""
+    from spine_backends.bench import run_bench
+
+    config = _config(args)
+    result = asyncio.run(run_bench(config, _Reporter(ui)))
+    to_stdout = args.json_path == "-"
+    if not to_stdout:
+        _render(result, ui)
+    written = []
+    if args.json_path and not to_stdout:
+        path = Path(args.json_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+        written.append(str(path))
+    if args.png_path:
+        from spine_backends.bench.png import write_png
+
+        written.append(str(write_png(result, args.png_path)))
+    if to_stdout:
+        ui.print_json(result)
+    elif written:
+        ui.out.print("wrote " + " and ".join(written), markup=False)
+    if result["errors"]:
+        return 1
+    return 1 if args.strict and not result["ok"] else 0
+
+
+def _target_text(entry: dict[str, Any] | None, ui: UI) -> Any:
+    from rich.text import Text
+
+    if not entry or entry.get("ok") is None:
+        return ui.mark(None)
+    return Text.assemble(ui.mark(entry["ok"]), f" ≤ {entry['target']:g}{TIMES}")
+
+
+def _symbols(text: str, ui: UI) -> str:
+    return text.replace("<=", "≤").replace(">=", "≥") if ui.unicode else text
+
+
+def _table(title: str, columns: list[str]) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    # Compact (one space between columns, no outer edge) so it fits an 80-column terminal.
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title=title,
+        title_justify="left",
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+    for i, column in enumerate(columns):
+        last = i == len(columns) - 1
+        table.add_column(column, justify="left" if i == 0 or last else "right", no_wrap=True)
+    return table
+
+
+def _render(result: dict[str, Any], ui: UI) -> None:
+    from rich.text import Text
+
+    out = ui.out
+    for item in result["results"]:
+        where = item["target"] + ("  (temporary default)" if item["default"] else "")
+        out.print()
+        out.print(Text.assemble(("spine bench", "bold"), " · ", (where, "cyan")))
+        cp = item.get("checkpoint")
+        if cp:
+            version = f"{cp.get('distribution', '?')} {cp.get('version', '')}".strip()
+            table = _table(
+                f"checkpoint · {version} · {cp['messages']} messages "
+                f"({cp['state_bytes']:,} B) {TIMES} {cp['repeat']} · ms",
+                ["op", "p50", "p95", "ops/s", "raw p50", "raw p95", "raw op/s", "vs raw", "target"],
+            )
+            for op, entry in cp["ops"].items():
+                if not entry.get("store"):
+                    table.add_row(op, Text(entry.get("note", ""), style="dim"))
+                    continue
+                s, r = entry["store"], entry.get("raw") or {}
+                ratio = entry.get("ratio_p50")
+                table.add_row(
+                    op,
+                    fmt_ms(s["p50_ms"], unit=False),
+                    fmt_ms(s["p95_ms"], unit=False),
+                    fmt_num(s["ops_per_s"]),
+                    fmt_ms(r.get("p50_ms"), unit=False),
+                    fmt_ms(r.get("p95_ms"), unit=False),
+                    fmt_num(r.get("ops_per_s")),
+                    f"{ratio:.2f}{TIMES}" if ratio is not None else "—",
+                    _target_text(entry, ui),
+                )
+            out.print(table)
+            if cp.get("raw_note"):
+                out.print(Text(f"raw floor: {cp['raw_note']}", style="yellow"))
+        mem = item.get("memory")
+        if mem:
+            mode = "ANN search" if mem["approximate"] else "exact search"
+            version = f"{mem.get('distribution', '?')} {mem.get('version', '')}".strip()
+            table = _table(
+                f"memory · {version} · {mode}, k={mem['k']} · ms",
+                [
+                    "records",
+                    "save p50",
+                    "save p95",
+                    "bulk/s",
+                    "query p50",
+                    "query p95",
+                    "R@10",
+                    "target",
+                ],
+            )
+            for row in mem["sizes"]:
+                save = row.get("save") or {}
+                bulk = row.get("save_many") or {}
+                judged = row.get("targets") or []
+                target = Text(ui.mark(None).plain, style="dim")
+                if judged:
+                    target = Text(" ").join(
+                        Text.assemble(ui.mark(t["ok"]), f" {_symbols(t['target'], ui)}{t['unit']}")
+                        for t in judged
+                    )
+                table.add_row(
+                    f"{row['size']:,}",
+                    fmt_ms(save.get("p50_ms"), unit=False),
+                    fmt_ms(save.get("p95_ms"), unit=False),
+                    fmt_num(bulk.get("records_per_s")),
+                    fmt_ms(row["search"]["p50_ms"], unit=False),
+                    fmt_ms(row["search"]["p95_ms"], unit=False),
+                    f"{row['recall_at_10']:.3f}",
+                    target,
+                )
+            out.print(table)
+            out.print(Text(f"cleanup: {mem['cleanup']}", style="dim"))
+        for error in item["errors"]:
+            out.print(Text.assemble(ui.mark(False), (f" {error}", "red")), soft_wrap=True)
+    emb = result["embedder"]
+    out.print()
+    out.print(
+        Text.assemble(
+            ("HashEmbedder", "bold"),
+            f" ({emb['name']}): {emb['per_second']:,.0f} embeddings/s for "
+            f"{emb['chars_per_text']}-character texts ("
+            + (f"best of {emb['passes']} warm passes" if emb["passes"] > 1 else "warm")
+            + f"; {emb['cold_per_second']:,.0f}/s cold), target ≥ {emb['target']:,.0f} ",
+            ui.mark(emb["ok"]),
+        ),
+        soft_wrap=True,
+    )
+    met = sum(1 for c in result["checks"] if c["ok"])
+    out.print(
+        Text.assemble(
+            ui.mark(result["ok"]),
+            f" {met}/{len(result['checks'])} targets met in {result['seconds']:.1f} s",
+            *((f"; {len(result['errors'])} error(s)", "red"),) if result["errors"] else (),
+        )
+    )

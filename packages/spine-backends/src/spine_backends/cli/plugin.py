@@ -1,0 +1,66 @@
+"""`spine plugin list`: installed and registered backends, without importing any of them."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+from typing import Any
+
+from ._ui import UI
+
+__all__ = ["add_parser"]
+
+_STATUS_STYLE = {"loaded": "green", "not loaded": "dim", "registered": "cyan"}
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register `spine plugin …`."""
+    parser = subparsers.add_parser(
+        "plugin",
+        help="inspect installed backends",
+        description="Inspect the backends Spine can use.",
+    )
+    commands = parser.add_subparsers(dest="plugin_command", metavar="COMMAND", required=True)
+    listing = commands.add_parser(
+        "list",
+        help="list backends: kinds, distribution, version, SPI, load status",
+        description=(
+            "List every backend by name: the kinds it offers, the distribution that ships "
+            "it, its version, the SPI it targets and whether it is loaded. Reads package "
+            "metadata only; imports no plugin."
+        ),
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    listing.set_defaults(func=run_list)
+
+
+def run_list(args: argparse.Namespace, ui: UI) -> int:
+    """Print the plugin table (or JSON)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from spine_core import list_plugins
+
+    plugins = list_plugins()
+    if args.json:
+        ui.print_json([{**asdict(p), "kinds": list(p.kinds)} for p in plugins])
+        return 0
+    table = Table(title="Spine backends", title_justify="left")
+    for column in ("Name", "Kinds", "Distribution", "Version", "SPI", "Status"):
+        table.add_column(column, overflow="fold")
+    for p in plugins:
+        style = "red" if p.status.startswith("error") else _STATUS_STYLE.get(p.status, "")
+        table.add_row(
+            Text(p.name, style="bold"),
+            Text(", ".join(p.kinds)),
+            Text(p.distribution or "—"),
+            Text(p.version or "—"),
+            Text(p.spi or "—"),
+            Text(p.status, style=style),
+        )
+    ui.out.print(table)
+    if not plugins:
+        ui.out.print(
+            "No backends found. Install one with: pip install spine-backends", markup=False
+        )
+    return 0
