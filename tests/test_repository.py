@@ -49,7 +49,7 @@ def test_every_adapter_has_the_same_shape(adapter: Path) -> None:
     plugins = project["entry-points"]["spine.plugins"]
     assert plugins, "an adapter registers at least one backend"
     for entry, target in plugins.items():
-        backend, _, kind = entry.rpartition(".")
+        kind = entry.rpartition(".")[2]
         assert kind in {"checkpoint", "memory"}, entry
         assert target.startswith(f"{module}.{kind}:"), target
     src = adapter / "src" / module

@@ -1,0 +1,216 @@
+{%- set P = cookiecutter.__class_prefix -%}
+"""The memory store: semantic recall on {{ cookiecutter.backend_name }}."""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from spine_core.base import MemoryStoreBase
+from spine_core.capabilities import MemoryCapabilities, Topology
+from spine_core.protocols import Embedder
+from spine_core.records import MemoryHit, MemoryItem, MemoryRecord, matches_filter
+from spine_core.validation import (
+    validate_k,
+    validate_limit,
+    validate_optional_session_id,
+    validate_record_id,
+    validate_session_id,
+)
+
+from ._connection import DEFAULT_URL, StandInServer, check_url, connect
+
+__all__ = ["{{ P }}Memory"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One record as stored: a row a database could hold, not a live object."""
+
+    id: str
+    content: str
+    session_id: str | None
+    metadata: dict[str, Any]
+    """A private copy for filtering; never handed out (`record()` decodes a fresh one)."""
+    metadata_json: str
+    """The metadata as `spine_core.validation.encode_metadata` serialized it."""
+    ts: datetime
+    vector: list[float]
+    """Unit length (`MemoryStoreBase.prepare` normalizes), so a dot product is the cosine."""
+
+    def record(self) -> MemoryRecord:
+        """A fresh public record (its own metadata dict: callers may mutate it)."""
+        return MemoryRecord(
+            id=self.id,
+            content=self.content,
+            session_id=self.session_id,
+            metadata=json.loads(self.metadata_json),
+            ts=self.ts,
+        )
+
+
+class {{ P }}Memory(MemoryStoreBase):
+    """Semantic memory: exact cosine search, metadata filters, get, forget, prune.
+
+    Open it with `from_url(url, embedder=...)` or, through the registry, with
+    `open_memory("{{ cookiecutter.backend_slug }}", url=...)`. It connects on first use.
+    """
+
+    backend: ClassVar[str] = "{{ cookiecutter.backend_slug }}"
+    distribution: ClassVar[str] = "{{ cookiecutter.__dist_name }}"
+    # REPLACE: "server" once the store talks to a server ("embedded" for a file, "cluster").
+    topology: ClassVar[Topology] = "in-process"
+    # The kit tests exactly what is advertised here, so advertise only what the code does.
+    # REPLACE: on the real driver, add persistent=True only if records survive a reopen,
+    # approximate=True if search uses an ANN index (and choose its parameters for recall:
+    # engine defaults are often far below 0.95 recall@10), and `details` for `spine doctor`.
+    capabilities = MemoryCapabilities(
+        get=True, forget=True, prune=True, save_many=True, filter=True
+    )
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        embedder: Embedder | None = None,
+        namespace: str = "default",
+    ) -> None:
+        """Configure the store; nothing connects until first use.
+
+        `url` says where the server is (it may hold a password: it is never shown);
+        `embedder` turns text into vectors (default `HashEmbedder()`); `namespace` isolates
+        stores that share one server.
+        """
+        super().__init__(embedder=embedder, namespace=namespace)
+        self.url = check_url(url)
+        self._server: StandInServer | None = None
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> {{ P }}Memory:
+        """A store for `url`; keyword options as for the constructor."""
+        return cls(url, **options)
+
+    def _target(self) -> str:
+        return f"{self.url}#{self.namespace}"  # the base class redacts it
+
+    async def _open(self) -> None:
+        self._server = await connect(self.url)
+        # REPLACE: create the collection / table / index for this namespace idempotently, and
+        # keep in it which embedder (name, dimension) made its vectors. Reopening with another
+        # embedder must fail loud instead of mixing vectors: that is what check_embedder does.
+        marker = self._server.table(f"memory-embedder/{self.namespace}")
+        name, dimension = marker.setdefault(
+            "embedder", (self.embedder.name, self.embedder.dimension)
+        )
+        self.check_embedder(name, dimension)
+
+    async def _close(self) -> None:
+        # REPLACE: close the driver's client (and its pool).
+        self._server = None
+
+    async def _ping(self) -> None:
+        # REPLACE: the cheapest round trip the driver has.
+        self._rows()
+
+    def _rows(self) -> dict[str, _Row]:
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not open")
+        # REPLACE: the collection, table or key prefix that holds this namespace's records.
+        return self._server.table(f"memory/{self.namespace}")
+
+    async def save(
+        self,
+        content: str,
+        *,
+        session_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> MemoryRecord:
+        """Embed and store one record."""
+        item = MemoryItem(content=content, session_id=session_id, metadata=metadata)
+        return (await self.save_many([item]))[0]
+
+    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
+        """Embed and store many records: all of them, or none when one is invalid."""
+        prepared = await self.prepare(items)  # validates and embeds before any write
+        await self._ensure_ready()
+        rows = [
+            _Row(p.id, p.content, p.session_id, p.metadata, p.metadata_json, p.ts, p.vector)
+            for p in prepared
+        ]
+        # REPLACE: one batched write (a pipeline, executemany, an upsert of points).
+        self._rows().update((row.id, row) for row in rows)
+        return [row.record() for row in rows]
+
+    async def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        session_id: str | None = None,
+        filter: dict[str, str | int | float | bool] | None = None,
+    ) -> list[MemoryHit]:
+        """The `k` records most similar to `query`, best first (cosine similarity in [-1, 1])."""
+        k = validate_k(k)
+        session_id = validate_optional_session_id(session_id)
+        wanted = self.check_filter(filter)
+        vector = await self.embed_query(query)
+        await self._ensure_ready()
+        # REPLACE: the server's nearest-neighbour search, restricted to the session and the
+        # metadata filter on the server. Convert its distance to cosine similarity (for a
+        # cosine distance d: 1 - d) and clamp it to [-1, 1].
+        scored = (
+            (sum(a * b for a, b in zip(vector, row.vector, strict=True)), row)
+            for row in self._rows().values()
+            if (session_id is None or row.session_id == session_id)
+            and matches_filter(row.metadata, wanted)
+        )
+        best = heapq.nlargest(k, scored, key=lambda pair: pair[0])
+        return [MemoryHit(record=row.record(), score=max(-1.0, min(1.0, s))) for s, row in best]
+
+    async def load(self, session_id: str, *, limit: int = 20) -> list[MemoryRecord]:
+        """The session's `limit` most recent records, oldest first."""
+        session_id = validate_session_id(session_id)
+        limit = validate_limit(limit)
+        await self._ensure_ready()
+        # REPLACE: read the newest `limit` rows of the session (ordered by ts, then id) and
+        # return them oldest first.
+        rows = sorted(
+            (row for row in self._rows().values() if row.session_id == session_id),
+            key=lambda row: (row.ts, row.id),
+        )
+        return [row.record() for row in rows[-limit:]]
+
+    async def get(self, record_id: str) -> MemoryRecord | None:
+        """The record with this id, or `None`."""
+        record_id = validate_record_id(record_id)
+        await self._ensure_ready()
+        # REPLACE: read one record by id.
+        row = self._rows().get(record_id)
+        return None if row is None else row.record()
+
+    async def forget(self, record_id: str) -> bool:
+        """Delete one record; `True` if it existed."""
+        record_id = validate_record_id(record_id)
+        await self._ensure_ready()
+        # REPLACE: delete by id, learning from the server whether it existed.
+        return self._rows().pop(record_id, None) is not None
+
+    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
+        """Delete a session's records and/or those saved before `before`; return how many."""
+        session_id, before = self.check_prune_args(session_id, before)
+        await self._ensure_ready()
+        rows = self._rows()
+        # REPLACE: one delete on the server that returns (or counts) what it removed.
+        doomed = [
+            rid
+            for rid, row in rows.items()
+            if (session_id is None or row.session_id == session_id)
+            and (before is None or row.ts < before)
+        ]
+        for rid in doomed:
+            del rows[rid]
+        return len(doomed)
