@@ -47,7 +47,16 @@ def test_register_and_resolve(name: str) -> None:
     assert resolve_checkpoint(name) is Plain
     assert name in list_checkpoints()
     register_checkpoint(name, Plain)  # the same factory again is harmless
-    assert isinstance(open_checkpoint(name), Plain)
+    opened = open_checkpoint(name)
+    assert isinstance(opened.wrapped, Plain)  # type: ignore[attr-defined]
+
+
+async def test_plain_stores_get_a_lifecycle(name: str) -> None:
+    register_checkpoint(name, Plain)
+    async with open_checkpoint(name) as store:
+        assert await store.get("x") is None
+    managed = open_checkpoint("memory")
+    assert isinstance(managed, InMemoryCheckpointStore)  # real stores are returned as they are
 
 
 def test_different_factory_under_taken_name_fails(name: str) -> None:

@@ -11,7 +11,7 @@ from pydantic_core import PydanticSerializationError
 
 from .errors import DataError, InvalidInput
 from .migrations import migrate
-from .state import State
+from .state import STATE_VERSION, State
 from .validation import validate_session_id
 
 __all__ = ["dump_state", "load_state"]
@@ -57,6 +57,17 @@ def _has_escaped_nul(raw: str) -> bool:
 
 def load_state(raw: str | bytes | bytearray | dict[str, Any], *, session_id: str) -> State:
     """Parse, migrate and validate a stored state; raises `DataError` naming the session."""
+    if not isinstance(raw, dict):
+        # Fast path: a document already at the current version parses straight into the
+        # model in pydantic's Rust core, about twice as fast as json.loads + model_validate.
+        # Anything else (an old version, invalid data) takes the careful path below.
+        try:
+            state = State.model_validate_json(raw)
+        except (ValidationError, ValueError):
+            pass
+        else:
+            if state.version == STATE_VERSION:
+                return state
     try:
         data = json.loads(raw) if not isinstance(raw, dict) else dict(raw)
     except (ValueError, UnicodeDecodeError) as exc:

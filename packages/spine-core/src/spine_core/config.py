@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .opening import backend_name, open_checkpoint, open_memory
-from .protocols import CheckpointStore, Memory
+from .protocols import ManagedCheckpointStore, ManagedMemory
 
 __all__ = [
     "DEFAULT_CHECKPOINT",
@@ -77,12 +77,12 @@ class SpineConfig:
         name = backend_name(target, "checkpoint" if kind == "checkpoint" else "memory")
         return dict(self.plugins.get(name, {}))
 
-    def open_checkpoint(self, **overrides: Any) -> CheckpointStore:
+    def open_checkpoint(self, **overrides: Any) -> ManagedCheckpointStore:
         """The configured checkpoint store (no I/O until first use)."""
         options = self.options_for(self.checkpoint, "checkpoint") | overrides
         return open_checkpoint(self.checkpoint, **options)
 
-    def open_memory(self, **overrides: Any) -> Memory:
+    def open_memory(self, **overrides: Any) -> ManagedMemory:
         """The configured memory store (no I/O until first use)."""
         options = self.options_for(self.memory, "memory") | overrides
         return open_memory(self.memory, **options)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Self, cast
 
 from .capabilities import Kind
 from .errors import ConfigError
-from .protocols import CheckpointStore, Memory
+from .protocols import ManagedCheckpointStore, ManagedMemory
 from .redact import redact_text, redact_url
 from .registry import Factory, resolve_checkpoint, resolve_memory
 from .urls import backend_for_url, is_url
 
-__all__ = ["backend_name", "open_checkpoint", "open_memory"]
+__all__ = ["LifecycleProxy", "backend_name", "open_checkpoint", "open_memory"]
 
 
 def backend_name(target: str, kind: Kind) -> str:
@@ -45,14 +45,41 @@ def _build(kind: Kind, target: str, options: dict[str, Any]) -> Any:
             f"{kind} backend {name!r} built {type(store).__name__}, "
             f"which lacks {', '.join(missing)}"
         )
-    return store
+    if all(callable(getattr(store, m, None)) for m in ("aclose", "__aenter__", "__aexit__")):
+        return store
+    return LifecycleProxy(store)
 
 
-def open_checkpoint(target: str, **options: Any) -> CheckpointStore:
+class LifecycleProxy:
+    """A store without a lifecycle (e.g. three methods over a dict), given one.
+
+    Code written against `open_*` can then use `async with` and `aclose` on every store.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self.wrapped = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+    def __repr__(self) -> str:
+        return repr(self.wrapped)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def open_checkpoint(target: str, **options: Any) -> ManagedCheckpointStore:
     """A checkpoint store for a registered name or a URL; connects on first use."""
-    return cast(CheckpointStore, _build("checkpoint", target, options))
+    return cast(ManagedCheckpointStore, _build("checkpoint", target, options))
 
 
-def open_memory(target: str, **options: Any) -> Memory:
+def open_memory(target: str, **options: Any) -> ManagedMemory:
     """A memory store for a registered name or a URL; connects on first use."""
-    return cast(Memory, _build("memory", target, options))
+    return cast(ManagedMemory, _build("memory", target, options))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -69,6 +69,20 @@ class CheckpointStore(Protocol):
     async def delete(self, session_id: str) -> None:
         """Remove the session; a no-op when it is missing."""
         ...
+
+
+class _Managed(Protocol):
+    async def aclose(self) -> None:
+        """Release connections; the store reconnects if used again."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+
+class ManagedCheckpointStore(CheckpointStore, _Managed, Protocol):
+    """A checkpoint store with a lifecycle: what `open_checkpoint` returns."""
 
 
 class RevisionedCheckpointStore(CheckpointStore, Protocol):
@@ -158,6 +172,10 @@ class Memory(Protocol):
     async def load(self, session_id: str, *, limit: int = 20) -> list[MemoryRecord]:
         """The session's `limit` most recent records, oldest first."""
         ...
+
+
+class ManagedMemory(Memory, _Managed, Protocol):
+    """A memory store with a lifecycle: what `open_memory` returns."""
 
 
 class RecordLookupMemory(Memory, Protocol):
