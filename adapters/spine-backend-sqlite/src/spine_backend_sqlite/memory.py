@@ -1,0 +1,521 @@
+"""`SQLiteMemory`: records in SQLite, exact cosine search over an in-process numpy matrix."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from spine_core.base import MemoryStoreBase
+from spine_core.capabilities import MemoryCapabilities, Topology
+from spine_core.errors import DataError
+from spine_core.protocols import Embedder
+from spine_core.records import MemoryHit, MemoryItem, MemoryRecord, matches_filter
+from spine_core.validation import (
+    validate_k,
+    validate_limit,
+    validate_optional_session_id,
+    validate_record_id,
+    validate_session_id,
+)
+
+from ._runner import Runner
+from ._sqlite import Migration, Target, connect, ensure_schema, parse_url, rollback_quietly
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from ._cache import VectorCache
+
+__all__ = ["SQLiteMemory"]
+
+# Append-only: entry N upgrades the "memory" component from schema version N to N + 1.
+# `seq` (the rowid, AUTOINCREMENT so never reused) orders rows for the search cache and
+# breaks score ties by age. `writes` counts every committed change of a namespace and
+# `deletes` the changes that removed rows, so before each search a store learns with one
+# indexed read whether another connection wrote, and whether reading the rows with a
+# higher `seq` is enough to catch up.
+MIGRATIONS: tuple[Migration, ...] = (
+    (
+        """CREATE TABLE spine_memory (
+            seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+            namespace  TEXT    NOT NULL,
+            id         TEXT    NOT NULL,
+            session_id TEXT,
+            ts         REAL    NOT NULL,  -- UTC epoch seconds (utc_now)
+            metadata   TEXT    NOT NULL,  -- a JSON object
+            vector     BLOB    NOT NULL,  -- unit vector, little-endian float32
+            content    TEXT    NOT NULL
+        )""",
+        "CREATE UNIQUE INDEX spine_memory_id ON spine_memory (namespace, id)",
+        "CREATE INDEX spine_memory_session ON spine_memory (namespace, session_id, ts, id)",
+        "CREATE INDEX spine_memory_ts ON spine_memory (namespace, ts)",
+        """CREATE TABLE spine_memory_meta (
+            namespace TEXT    PRIMARY KEY,
+            embedder  TEXT    NOT NULL,
+            dimension INTEGER NOT NULL,
+            writes    INTEGER NOT NULL DEFAULT 0,
+            deletes   INTEGER NOT NULL DEFAULT 0
+        )""",
+    ),
+)
+
+_COLUMNS = "id, session_id, content, metadata, ts"
+_INSERT = (
+    "INSERT INTO spine_memory (seq, namespace, id, session_id, ts, metadata, vector, content) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_BUMP = (
+    "UPDATE spine_memory_meta SET writes = writes + 1, deletes = deletes + ? WHERE namespace = ?"
+)
+_VERSION = "SELECT writes, deletes FROM spine_memory_meta WHERE namespace = ?"
+_NEXT_SEQ = "SELECT seq FROM sqlite_sequence WHERE name = 'spine_memory'"
+_GET = f"SELECT {_COLUMNS} FROM spine_memory WHERE namespace = ? AND id = ?"
+_LOAD = (
+    f"SELECT {_COLUMNS} FROM spine_memory WHERE namespace = ? AND session_id = ? "
+    "ORDER BY ts DESC, id DESC LIMIT ?"
+)
+_FETCH_CHUNK = 500
+
+Row = tuple[str, str | None, str, str, float]
+"""id, session_id, content, metadata JSON, ts."""
+
+
+def _filter_sql(flt: dict[str, str | int | float | bool]) -> tuple[str, list[Any]] | None:
+    """SQL for metadata equality with JSON semantics, or None when SQL cannot say it.
+
+    json_type tells true/false from numbers (so True never equals 1) and json_extract
+    compares integers and reals numerically (so 1 equals 1.0), as `matches_filter` does.
+    SQLite's JSON paths cannot escape a key, so keys that JSON would escape fall back to
+    evaluating `matches_filter` in Python.
+    """
+    clauses: list[str] = []
+    params: list[Any] = []
+    for key, value in flt.items():
+        if json.dumps(key, ensure_ascii=False)[1:-1] != key:
+            return None
+        path = f'$."{key}"'
+        if isinstance(value, bool):
+            clauses.append("json_type(metadata, ?) = ?")
+            params += [path, "true" if value else "false"]
+        elif isinstance(value, int | float):
+            if isinstance(value, int) and not -(2**63) <= value < 2**63:
+                return None
+            clauses.append(
+                "json_type(metadata, ?) IN ('integer', 'real') AND json_extract(metadata, ?) = ?"
+            )
+            params += [path, path, value]
+        else:
+            clauses.append("json_type(metadata, ?) = 'text' AND json_extract(metadata, ?) = ?")
+            params += [path, path, value]
+    return " AND ".join(clauses), params
+
+
+class _Engine:
+    """Connection, statements and the search cache; runs only on the worker thread."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, namespace: str, dimension: int, stored: tuple[str, int]
+    ) -> None:
+        self.conn = conn
+        self.namespace = namespace
+        self.dimension = dimension
+        self.stored = stored
+        """(embedder name, dimension) recorded for the namespace, checked by the store."""
+        self.cache: VectorCache | None = None
+
+    @classmethod
+    def open(cls, target: Target, namespace: str, embedder: str, dimension: int) -> _Engine:
+        import numpy  # noqa: F401 - import the search dependency here, off the event loop
+
+        conn = connect(target)
+        try:
+            ensure_schema(conn, "memory", MIGRATIONS, target)
+            stored = _namespace_meta(conn, namespace, embedder, dimension)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, namespace, dimension, stored)
+
+    def close(self) -> None:
+        self.cache = None
+        self.conn.close()
+
+    def ping(self) -> None:
+        self.conn.execute("SELECT 1").fetchone()
+
+    # -- writes: one transaction each, which also bumps the namespace's counters -----------
+    def _commit_write(self, deleted: bool) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Bump the counters and commit; return the (writes, deletes) before and after."""
+        self.conn.execute(_BUMP, (int(deleted), self.namespace))
+        writes, deletes = self.conn.execute(_VERSION, (self.namespace,)).fetchone()
+        self.conn.execute("COMMIT")
+        return (writes - 1, deletes - int(deleted)), (writes, deletes)
+
+    def _own_write(self, before: tuple[int, int], after: tuple[int, int]) -> VectorCache | None:
+        """The cache, if it may take this store's write incrementally, else None.
+
+        Only when nobody else wrote since its last sync; otherwise the next search syncs
+        (and picks this write up with the others).
+        """
+        cache = self.cache
+        if cache is None or cache.version != before:
+            return None
+        cache.version = after
+        return cache
+
+    def insert(self, rows: list[tuple[str, str | None, float, str, str]], vectors: Any) -> None:
+        import numpy as np
+
+        from ._cache import BLOB_DTYPE
+
+        matrix = np.asarray(vectors, dtype=np.float32)
+        blobs = matrix.astype(BLOB_DTYPE, copy=False)
+        conn, ns = self.conn, self.namespace
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Under the write lock, so these are exactly the seqs AUTOINCREMENT would pick.
+            last = conn.execute(_NEXT_SEQ).fetchone()
+            first = 1 if last is None else int(last[0]) + 1
+            seqs = range(first, first + len(rows))
+            conn.executemany(
+                _INSERT,
+                [
+                    (seq, ns, rid, sid, ts, meta, blobs[i].tobytes(), content)
+                    for i, (seq, (rid, sid, ts, meta, content)) in enumerate(
+                        zip(seqs, rows, strict=True)
+                    )
+                ],
+            )
+            before, after = self._commit_write(deleted=False)
+        except BaseException:
+            rollback_quietly(conn)
+            raise
+        cache = self._own_write(before, after)
+        if cache is not None:
+            cache.append(list(seqs), [r[1] for r in rows], matrix)
+
+    def _delete_where(self, where: str, params: Sequence[Any]) -> int:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            seqs = [
+                r[0] for r in conn.execute(f"SELECT seq FROM spine_memory WHERE {where}", params)
+            ]
+            if not seqs:
+                conn.execute("ROLLBACK")
+                return 0
+            conn.execute(f"DELETE FROM spine_memory WHERE {where}", params)
+            before, after = self._commit_write(deleted=True)
+        except BaseException:
+            rollback_quietly(conn)
+            raise
+        cache = self._own_write(before, after)
+        if cache is not None:
+            cache.remove(seqs)
+        return len(seqs)
+
+    def forget(self, record_id: str) -> bool:
+        return self._delete_where("namespace = ? AND id = ?", (self.namespace, record_id)) > 0
+
+    def prune(self, session_id: str | None, before: float | None) -> int:
+        where: list[str] = ["namespace = ?"]
+        params: list[Any] = [self.namespace]
+        if session_id is not None:
+            where.append("session_id = ?")
+            params.append(session_id)
+        if before is not None:
+            where.append("ts < ?")
+            params.append(before)
+        return self._delete_where(" AND ".join(where), params)
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, record_id: str) -> Row | None:
+        row: Row | None = self.conn.execute(_GET, (self.namespace, record_id)).fetchone()
+        return row
+
+    def load(self, session_id: str, limit: int) -> list[Row]:
+        rows: list[Row] = self.conn.execute(_LOAD, (self.namespace, session_id, limit)).fetchall()
+        rows.reverse()
+        return rows
+
+    def search(
+        self,
+        query: list[float],
+        k: int,
+        session_id: str | None,
+        flt: dict[str, str | int | float | bool] | None,
+    ) -> list[tuple[Row, float]]:
+        import numpy as np
+
+        from ._cache import VectorCache
+
+        q: npt.NDArray[np.float32] = np.asarray(query, dtype=np.float32)
+        conn, ns = self.conn, self.namespace
+        # One read transaction: the counter check, a reload, the filter and the fetch of the
+        # winners all see the same snapshot of the database.
+        conn.execute("BEGIN")
+        try:
+            row = conn.execute(_VERSION, (ns,)).fetchone()
+            cache = self.cache
+            if cache is None:
+                cache = self.cache = VectorCache(self.dimension)
+            cache.sync(conn, ns, (-1, -1) if row is None else (int(row[0]), int(row[1])))
+            allowed = None if flt is None else cache.positions(self._matching(flt, session_id))
+            best = cache.top_k(q, k, session_id, allowed)
+            rows = self._fetch([seq for seq, _ in best])
+        finally:
+            rollback_quietly(conn)
+        return [(rows[seq], score) for seq, score in best if seq in rows]
+
+    def _matching(
+        self, flt: dict[str, str | int | float | bool], session_id: str | None
+    ) -> list[int]:
+        scope = "namespace = ?"
+        params: list[Any] = [self.namespace]
+        if session_id is not None:
+            scope += " AND session_id = ?"
+            params.append(session_id)
+        sql = _filter_sql(flt)
+        if sql is not None:
+            clause, extra = sql
+            cur = self.conn.execute(
+                f"SELECT seq FROM spine_memory WHERE {scope} AND {clause}", [*params, *extra]
+            )
+            return [r[0] for r in cur]
+        cur = self.conn.execute(f"SELECT seq, metadata FROM spine_memory WHERE {scope}", params)
+        return [seq for seq, meta in cur if matches_filter(json.loads(meta), flt)]
+
+    def _fetch(self, seqs: list[int]) -> dict[int, Row]:
+        out: dict[int, Row] = {}
+        for i in range(0, len(seqs), _FETCH_CHUNK):
+            chunk = seqs[i : i + _FETCH_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for seq, *rest in self.conn.execute(
+                f"SELECT seq, {_COLUMNS} FROM spine_memory WHERE seq IN ({marks})", chunk
+            ):
+                out[seq] = (rest[0], rest[1], rest[2], rest[3], rest[4])
+        return out
+
+
+def _namespace_meta(
+    conn: sqlite3.Connection, namespace: str, embedder: str, dimension: int
+) -> tuple[str, int]:
+    """The embedder recorded for `namespace`, recording ours if it is new."""
+    select = "SELECT embedder, dimension FROM spine_memory_meta WHERE namespace = ?"
+    row = conn.execute(select, (namespace,)).fetchone()
+    if row is None:
+        # OR IGNORE: if another process created the namespace first, its embedder wins and
+        # the store checks against it like any other reopen.
+        conn.execute(
+            "INSERT OR IGNORE INTO spine_memory_meta (namespace, embedder, dimension) "
+            "VALUES (?, ?, ?)",
+            (namespace, embedder, dimension),
+        )
+        row = conn.execute(select, (namespace,)).fetchone()
+    return str(row[0]), int(row[1])
+
+
+def _record(row: Row) -> MemoryRecord:
+    rid, session_id, content, metadata, ts = row
+    try:
+        meta = json.loads(metadata)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"memory record {rid!r} has corrupt metadata: {exc}") from None
+    if not isinstance(meta, dict):
+        raise DataError(f"memory record {rid!r} has metadata that is not a JSON object")
+    return MemoryRecord(
+        id=rid,
+        content=content,
+        session_id=session_id,
+        metadata=meta,
+        ts=datetime.fromtimestamp(ts, UTC),
+    )
+
+
+def _capabilities(target: Target) -> MemoryCapabilities:
+    common = {
+        "search": "exact cosine similarity (no approximation: recall is 1.0)",
+        "index": "a float32 matrix per namespace held in process memory (4 x dimension "
+        "bytes per record), loaded on the first search; another connection's inserts are "
+        "read incrementally, its deletions cause a reload",
+        "filter": "metadata equality with JSON semantics, evaluated by SQLite json_extract",
+        "thread": "one connection on one dedicated worker thread per store",
+    }
+    if target.in_memory:
+        return MemoryCapabilities(
+            get=True,
+            forget=True,
+            prune=True,
+            save_many=True,
+            filter=True,
+            details={
+                **common,
+                "storage": "in-memory database private to this store object",
+                "sharing": "two stores opened on sqlite:// never share data",
+            },
+        )
+    return MemoryCapabilities(
+        get=True,
+        forget=True,
+        prune=True,
+        save_many=True,
+        filter=True,
+        persistent=True,
+        concurrent_writers=True,
+        durable=True,
+        details={
+            **common,
+            "storage": "file",
+            "journal_mode": "wal",
+            "synchronous": "normal",
+            "durability": (
+                "a committed save survives a crash of the process; with synchronous=NORMAL "
+                "in WAL mode the last commits before a power loss or OS crash may be lost, "
+                "but the file is never corrupted"
+            ),
+            "concurrent_writers": (
+                "threads and processes on one machine; writes are serialized by SQLite's "
+                "write lock (a writer waits up to busy_timeout)"
+            ),
+            "busy_timeout_s": target.busy_timeout,
+        },
+    )
+
+
+_URL_OPTIONS: dict[str, Callable[[str], Any]] = {"namespace": str, "busy_timeout": float}
+
+
+class SQLiteMemory(MemoryStoreBase):
+    """Memory records in a SQLite file (or a private in-memory database), exact search.
+
+    Search multiplies the query by a float32 matrix of the namespace's vectors that the
+    store keeps in memory, so it is exact and fast (≈100k x 256 in a few milliseconds) at
+    the cost of 4 x dimension bytes of RAM per record.
+    """
+
+    backend: ClassVar[str] = "sqlite"
+    distribution: ClassVar[str] = "spine-backend-sqlite"
+    topology: ClassVar[Topology] = "embedded"
+    capabilities = _capabilities(Target("spine.db", 5.0))
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = ":memory:",
+        *,
+        embedder: Embedder | None = None,
+        namespace: str = "default",
+        busy_timeout: float = 5.0,
+    ) -> None:
+        super().__init__(embedder=embedder, namespace=namespace)
+        self._where = Target(path, busy_timeout)
+        self.capabilities = _capabilities(self._where)
+        self._runner: Runner[_Engine] = Runner(self._where, "spine-sqlite-memory")
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> SQLiteMemory:
+        """`sqlite:///relative.db`, `sqlite:////absolute.db` or `sqlite://` (in memory).
+
+        Query options: `namespace`, `busy_timeout`; keyword options win.
+        """
+        path, url_options = parse_url(url, _URL_OPTIONS)
+        return cls(path, **{**url_options, **options})
+
+    @property
+    def path(self) -> str | None:
+        """The database file, or `None` for an in-memory database."""
+        return self._where.path
+
+    def _target(self) -> str:
+        return f"{self._where.url()}?namespace={self.namespace}"
+
+    async def _open(self) -> None:
+        where, namespace = self._where, self.namespace
+        name, dimension = self.embedder.name, self.embedder.dimension
+        engine = await self._runner.start(lambda: _Engine.open(where, namespace, name, dimension))
+        try:
+            self.check_embedder(*engine.stored)
+        except BaseException:
+            await self._runner.stop()
+            raise
+
+    async def _close(self) -> None:
+        await self._runner.stop()
+
+    async def _ping(self) -> None:
+        await self._runner.call(self._runner.engine.ping)
+
+    async def save(
+        self,
+        content: str,
+        *,
+        session_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> MemoryRecord:
+        """Embed and store one record."""
+        item = MemoryItem(content=content, session_id=session_id, metadata=metadata)
+        return (await self.save_many([item]))[0]
+
+    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
+        """Embed and store many records in one transaction: all or nothing."""
+        prepared = await self.prepare(items)
+        if not prepared:
+            return []
+        await self._ensure_ready()
+        rows = [
+            (p.id, p.session_id, p.ts.timestamp(), p.metadata_json, p.content) for p in prepared
+        ]
+        await self._runner.call(self._runner.engine.insert, rows, [p.vector for p in prepared])
+        return [p.record() for p in prepared]
+
+    async def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        session_id: str | None = None,
+        filter: dict[str, str | int | float | bool] | None = None,
+    ) -> list[MemoryHit]:
+        """The `k` records most similar to `query` (exact cosine), best first."""
+        k = validate_k(k)
+        session_id = validate_optional_session_id(session_id)
+        flt = self.check_filter(filter)
+        vector = await self.embed_query(query)
+        await self._ensure_ready()
+        hits = await self._runner.call(self._runner.engine.search, vector, k, session_id, flt)
+        return [MemoryHit(record=_record(row), score=score) for row, score in hits]
+
+    async def load(self, session_id: str, *, limit: int = 20) -> list[MemoryRecord]:
+        """The session's `limit` most recent records, oldest first."""
+        session_id = validate_session_id(session_id)
+        limit = validate_limit(limit)
+        await self._ensure_ready()
+        rows = await self._runner.call(self._runner.engine.load, session_id, limit)
+        return [_record(row) for row in rows]
+
+    async def get(self, record_id: str) -> MemoryRecord | None:
+        """The record with this id, or `None`."""
+        record_id = validate_record_id(record_id)
+        await self._ensure_ready()
+        row = await self._runner.call(self._runner.engine.get, record_id)
+        return None if row is None else _record(row)
+
+    async def forget(self, record_id: str) -> bool:
+        """Delete one record; `True` if it existed."""
+        record_id = validate_record_id(record_id)
+        await self._ensure_ready()
+        return await self._runner.call(self._runner.engine.forget, record_id)
+
+    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
+        """Delete a session's records and/or those saved before `before`; return how many."""
+        session_id, before = self.check_prune_args(session_id, before)
+        await self._ensure_ready()
+        return await self._runner.call(
+            self._runner.engine.prune,
+            session_id,
+            None if before is None else before.timestamp(),
+        )
