@@ -1,0 +1,183 @@
+"""Configuration shared by the PostgreSQL stores: identifiers, DSNs and connection options.
+
+Everything here runs in constructors, so it does no I/O; it imports psycopg only to parse a
+DSN (a missing driver is reported as a `ConfigError` naming what to install).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from spine_core.errors import ConfigError
+from spine_core.redact import redact_text, redact_url
+
+__all__ = [
+    "URL_OPTIONS",
+    "ConnectOptions",
+    "PoolerMode",
+    "Target",
+    "parse_target",
+    "split_url_options",
+    "validate_identifier",
+    "validate_pooler",
+    "validate_positive",
+]
+
+PoolerMode = Literal["session", "transaction"]
+
+_SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_PREFIX = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]{0,39})?")
+
+URL_OPTIONS: dict[str, type] = {
+    "namespace": str,
+    "schema": str,
+    "table_prefix": str,
+    "pooler": str,
+    "pool_min_size": int,
+    "pool_max_size": int,
+    "pool_timeout": float,
+    "connect_timeout": float,
+    "default_ttl": float,
+}
+"""Spine options a URL may carry in its query string (libpq would reject them)."""
+
+
+def validate_identifier(value: object, *, what: Literal["schema", "table_prefix"]) -> str:
+    """A schema name or table prefix that is safe to compose into SQL.
+
+    Letters, digits and '_' only (not starting with a digit); a schema has at most 63
+    characters and may not start with 'pg_' (reserved by PostgreSQL); a table prefix has at
+    most 40 (so every derived table and index name fits PostgreSQL's 63-byte limit) and may
+    be empty. Names are always quoted, so case is kept exactly.
+    """
+    if what == "schema":
+        ok = isinstance(value, str) and bool(_SCHEMA.fullmatch(value))
+        ok = ok and not str(value).lower().startswith("pg_")
+        rule = "1-63 letters, digits or '_', not starting with a digit or 'pg_'"
+    else:
+        ok = isinstance(value, str) and bool(_PREFIX.fullmatch(value))
+        rule = "0-40 letters, digits or '_', not starting with a digit"
+    if not ok:
+        raise ConfigError(f"{what} must be {rule}; got {value!r:.80}")
+    return str(value)
+
+
+def validate_pooler(value: object) -> PoolerMode:
+    """`"session"` (default: direct connections or a session pooler) or `"transaction"`."""
+    if value == "session" or value == "transaction":
+        return value
+    raise ConfigError(
+        f"pooler must be 'session' (server-side prepared statements allowed) or "
+        f"'transaction' (e.g. PgBouncer in transaction mode: none), got {value!r:.80}"
+    )
+
+
+def validate_positive(value: object, *, what: str, integer: bool = False) -> Any:
+    """A positive number (an int when `integer`), else `ConfigError`."""
+    kinds: tuple[type, ...] = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not cast(float, value) > 0:
+        kind = "int" if integer else "number"
+        raise ConfigError(f"{what} must be a positive {kind}, got {value!r:.80}")
+    return value
+
+
+def split_url_options(url: str) -> tuple[str, dict[str, Any]]:
+    """Split a `postgresql://` URL into (the libpq URL, Spine options from its query).
+
+    `postgres://` and `pgvector://` (the memory registry's alias) are accepted too.
+    """
+    scheme = urlsplit(url).scheme.lower() if isinstance(url, str) else ""
+    if scheme not in ("postgresql", "postgres", "pgvector"):
+        raise ConfigError(
+            "expected a postgresql://, postgres:// or pgvector:// URL, "
+            f"got {redact_url(str(url))!r:.120}"
+        )
+    parts = urlsplit(url)._replace(scheme="postgresql")
+    kept: list[tuple[str, str]] = []
+    options: dict[str, Any] = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        kind = URL_OPTIONS.get(key)
+        if kind is None:
+            kept.append((key, value))
+            continue
+        try:
+            options[key] = kind(value)
+        except ValueError:
+            raise ConfigError(f"URL option {key}={value!r:.40} is not a {kind.__name__}") from None
+    return urlunsplit(parts._replace(query=urlencode(kept))), options
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a store connects: the DSN (secret) and a printable, password-free description."""
+
+    dsn: str
+    shown: str
+    """`postgresql://user@host:port/dbname`, never with a password."""
+    where: str
+    """`PostgreSQL at host:port/dbname`, for error messages."""
+
+
+def parse_target(dsn: str) -> Target:
+    """Parse a libpq URL or key=value conninfo (raises a redacted `ConfigError`)."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError as exc:  # pragma: no cover - the distribution depends on psycopg
+        raise ConfigError(
+            "spine-backend-postgres needs psycopg 3: pip install 'spine-backend-postgres'"
+        ) from exc
+    if not isinstance(dsn, str):
+        raise ConfigError(f"dsn must be a str, got {type(dsn).__name__}")
+    try:
+        params = conninfo_to_dict(dsn)
+    except Exception as exc:  # psycopg.ProgrammingError; its text may quote the DSN
+        raise ConfigError(f"bad PostgreSQL DSN: {redact_text(str(exc))}") from None
+    host = str(params.get("host") or params.get("hostaddr") or "localhost")
+    port = str(params.get("port") or "5432")
+    user = str(params.get("user") or "")
+    dbname = str(params.get("dbname") or user or "")
+    hostport = f"[{host}]:{port}" if ":" in host and "," not in host else f"{host}:{port}"
+    shown = f"postgresql://{user + '@' if user else ''}{hostport}/{dbname}"
+    return Target(dsn=dsn, shown=shown, where=f"PostgreSQL at {hostport}/{dbname}")
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    """How a store reaches the server: pool sizes, timeouts and pooler compatibility."""
+
+    pooler: PoolerMode = "session"
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+    pool_timeout: float = 10.0
+    connect_timeout: float = 5.0
+    retries: int = 3
+
+    def __post_init__(self) -> None:
+        validate_pooler(self.pooler)
+        validate_positive(self.pool_min_size, what="pool_min_size", integer=True)
+        validate_positive(self.pool_max_size, what="pool_max_size", integer=True)
+        validate_positive(self.pool_timeout, what="pool_timeout")
+        validate_positive(self.connect_timeout, what="connect_timeout")
+        validate_positive(self.retries, what="retries", integer=True)
+        if self.pool_min_size > self.pool_max_size:
+            raise ConfigError(
+                f"pool_min_size ({self.pool_min_size}) exceeds pool_max_size ({self.pool_max_size})"
+            )
+
+    @property
+    def prepare(self) -> bool | None:
+        """The `prepare=` argument for each execute: never behind a transaction pooler."""
+        return False if self.pooler == "transaction" else None
+
+    def connection_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for every connection the store opens itself."""
+        kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "connect_timeout": max(1, round(self.connect_timeout)),
+        }
+        if self.pooler == "transaction":
+            kwargs["prepare_threshold"] = None
+        return kwargs

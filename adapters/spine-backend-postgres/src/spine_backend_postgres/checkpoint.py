@@ -1,0 +1,361 @@
+"""`PostgresCheckpoint`: durable run state in PostgreSQL ≥ 14 (JSON, atomic compare-and-set)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from spine_core.base import CheckpointStoreBase
+from spine_core.capabilities import CheckpointCapabilities, Topology
+from spine_core.codec import dump_state, load_state
+from spine_core.errors import ConflictError, InvalidInput
+from spine_core.protocols import SessionInfo, SessionPage
+from spine_core.records import utc_now
+from spine_core.state import State
+from spine_core.validation import (
+    validate_before,
+    validate_limit,
+    validate_namespace,
+    validate_optional_session_id,
+    validate_session_id,
+    validate_ttl,
+)
+
+from ._config import (
+    ConnectOptions,
+    PoolerMode,
+    parse_target,
+    split_url_options,
+    validate_identifier,
+)
+from ._migrations import Migration, Names, ensure_migrated
+from ._pool import Connector, single
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+    from psycopg.sql import Composed
+    from psycopg_pool import AsyncConnectionPool
+
+__all__ = ["PostgresCheckpoint"]
+
+_LIVE = "(c.expires_at IS NULL OR c.expires_at > now())"
+
+
+def _v1(n: Names) -> list[Composed]:
+    from psycopg import sql
+
+    t = n.table("checkpoints")
+    return [
+        # session ids sort in code-point order (COLLATE "C"), like every other backend.
+        sql.SQL(
+            "CREATE TABLE {} ("
+            ' namespace text COLLATE "C" NOT NULL,'
+            ' session_id text COLLATE "C" NOT NULL,'
+            ' tenant_id text COLLATE "C",'
+            # json, not jsonb: the exact text comes back (jsonb reorders object keys and
+            # rewrites numbers, so a State would not round-trip byte for byte); it is still
+            # validated on write and queryable with ->, ->> or a cast to jsonb.
+            " state json NOT NULL,"
+            " revision bigint NOT NULL,"
+            " updated_at timestamptz NOT NULL,"
+            " expires_at timestamptz,"
+            " PRIMARY KEY (namespace, session_id))"
+        ).format(t),
+        sql.SQL("CREATE INDEX {} ON {} (namespace, tenant_id, session_id)").format(
+            n.bare("checkpoints_tenant"), t
+        ),
+        sql.SQL("CREATE INDEX {} ON {} (namespace, updated_at)").format(
+            n.bare("checkpoints_updated"), t
+        ),
+        sql.SQL("CREATE INDEX {} ON {} (expires_at) WHERE expires_at IS NOT NULL").format(
+            n.bare("checkpoints_expires"), t
+        ),
+    ]
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "checkpoints table", _v1),)
+"""The checkpoint schema, append-only: never edit a released step, add a new one."""
+
+
+class _Queries:
+    """Every statement the store runs, composed once from validated identifiers."""
+
+    def __init__(self, n: Names) -> None:
+        from psycopg import sql
+
+        t = n.table("checkpoints")
+
+        def q(text: str) -> bytes:
+            return sql.SQL(text).format(t=t).as_bytes(None)
+
+        # Expiry (the ttl) is computed on the server's clock, shared by every client.
+        expires = (
+            "CASE WHEN %(ttl)s::float8 IS NULL THEN NULL "
+            "ELSE now() + %(ttl)s::float8 * interval '1 second' END"
+        )
+        insert = (
+            "INSERT INTO {t} AS c (namespace, session_id, tenant_id, state, revision,"
+            " updated_at, expires_at)"
+            f" VALUES (%(ns)s, %(sid)s, %(tenant)s, %(state)s::json, 1, %(now)s, {expires})"
+            " ON CONFLICT (namespace, session_id) DO UPDATE SET"
+            " tenant_id = excluded.tenant_id, state = excluded.state,"
+            f" revision = CASE WHEN {_LIVE} THEN c.revision + 1 ELSE 1 END,"
+            " updated_at = excluded.updated_at, expires_at = excluded.expires_at"
+        )
+        self.put = q(insert + " RETURNING c.revision")
+        # expected_revision=0: create, or replace only an expired (so, missing) session.
+        self.put_new = q(insert + f" WHERE NOT {_LIVE} RETURNING c.revision")
+        # expected_revision=N>0: one atomic UPDATE; READ COMMITTED re-checks the WHERE on the
+        # newest row version, so two racing writers cannot both see revision N.
+        self.put_cas = q(
+            "UPDATE {t} AS c SET tenant_id = %(tenant)s, state = %(state)s::json,"
+            f" revision = c.revision + 1, updated_at = %(now)s, expires_at = {expires}"
+            " WHERE c.namespace = %(ns)s AND c.session_id = %(sid)s"
+            f" AND c.revision = %(expected)s AND {_LIVE} RETURNING c.revision"
+        )
+        self.get = q(
+            "SELECT c.state::text FROM {t} AS c"
+            f" WHERE c.namespace = %s AND c.session_id = %s AND {_LIVE}"
+        )
+        self.revision = q(
+            "SELECT c.revision FROM {t} AS c"
+            f" WHERE c.namespace = %s AND c.session_id = %s AND {_LIVE}"
+        )
+        self.delete = q("DELETE FROM {t} WHERE namespace = %s AND session_id = %s")
+        select = "SELECT c.session_id, c.tenant_id, c.updated_at, c.revision FROM {t} AS c"
+        self.list = q(
+            f"{select} WHERE c.namespace = %(ns)s AND c.session_id > %(after)s AND {_LIVE}"
+            " ORDER BY c.session_id LIMIT %(limit)s"
+        )
+        self.list_tenant = q(
+            f"{select} WHERE c.namespace = %(ns)s AND c.tenant_id = %(tenant)s"
+            f" AND c.session_id > %(after)s AND {_LIVE} ORDER BY c.session_id LIMIT %(limit)s"
+        )
+        # Expired rows go too (they already read as missing); only the stale ones are counted.
+        self.prune = q(
+            "DELETE FROM {t} AS c WHERE c.namespace = %(ns)s"
+            " AND (c.updated_at < %(before)s OR NOT" + _LIVE + ")"
+            " RETURNING c.updated_at < %(before)s"
+        )
+
+
+class PostgresCheckpoint(CheckpointStoreBase):
+    """Checkpoints in PostgreSQL: JSON state, atomic compare-and-set, TTL, listing, pruning.
+
+    Many processes may write at once. Open it with a URL
+    (`PostgresCheckpoint.from_url("postgresql://user@host/db")`), a DSN
+    (`PostgresCheckpoint(dsn="host=... dbname=...")`) or your own pool
+    (`PostgresCheckpoint(pool=my_async_pool)`, which the store never closes). It connects on
+    first use and creates its schema then, once, even when several processes start together.
+    """
+
+    backend: ClassVar[str] = "postgres"
+    distribution: ClassVar[str] = "spine-backend-postgres"
+    topology: ClassVar[Topology] = "server"
+
+    def __init__(
+        self,
+        dsn: str | None = None,
+        *,
+        pool: AsyncConnectionPool[Any] | None = None,
+        namespace: str = "default",
+        schema: str = "public",
+        table_prefix: str = "spine_",
+        default_ttl: float | None = None,
+        pooler: PoolerMode = "session",
+        pool_min_size: int = 1,
+        pool_max_size: int = 10,
+        pool_timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+        retries: int = 3,
+    ) -> None:
+        """Configure the store; no I/O happens until first use.
+
+        `dsn` is a libpq URL or key=value string (it may hold a password: it is never shown);
+        `pool` an `AsyncConnectionPool` to borrow instead. `namespace` isolates stores sharing
+        the tables; `schema` and `table_prefix` place them. `pooler="transaction"` disables
+        server-side prepared statements (PgBouncer in transaction mode and the like).
+        """
+        super().__init__()
+        self.namespace = validate_namespace(namespace)
+        self.schema = validate_identifier(schema, what="schema")
+        self.table_prefix = validate_identifier(table_prefix, what="table_prefix")
+        self.default_ttl = validate_ttl(default_ttl)
+        options = ConnectOptions(
+            pooler=pooler,
+            pool_min_size=pool_min_size,
+            pool_max_size=pool_max_size,
+            pool_timeout=pool_timeout,
+            connect_timeout=connect_timeout,
+            retries=retries,
+        )
+        self._db = Connector(
+            target=None if dsn is None else parse_target(dsn), pool=pool, options=options
+        )
+        self._names = Names(self.schema, self.table_prefix)
+        self._q = _Queries(self._names)
+        self.capabilities = CheckpointCapabilities(
+            revisions=True,
+            ttl=True,
+            list_sessions=True,
+            prune=True,
+            concurrent_writers=True,
+            durable=True,
+            details={
+                "storage": "json (exact text)",
+                "table": f"{self.schema}.{self.table_prefix}checkpoints",
+                "ttl_clock": "server",
+                "pooler": options.pooler,
+                "server_prepared_statements": options.pooler != "transaction",
+            },
+        )
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> PostgresCheckpoint:
+        """A store for `postgresql://user:password@host:5432/db?sslmode=require&schema=app`.
+
+        `postgres://` works too. Spine options may ride in the query string; keywords win.
+        """
+        dsn, from_query = split_url_options(url)
+        return cls(dsn, **{**from_query, **options})
+
+    def _target(self) -> str:
+        return f"{self._db.shown}#{self.schema}.{self.table_prefix}checkpoints/{self.namespace}"
+
+    async def _open(self) -> None:
+        names, prepare = self._names, self._db.prepare
+
+        async def bootstrap(conn: AsyncConnection[Any]) -> None:
+            await ensure_migrated(conn, names, "checkpoint", MIGRATIONS, prepare=prepare)
+
+        await self._db.open(bootstrap)
+
+    async def _close(self) -> None:
+        await self._db.close()
+
+    async def _ping(self) -> None:
+        async def ping(conn: AsyncConnection[Any]) -> None:
+            await conn.execute("SELECT 1", prepare=self._db.prepare)
+
+        await self._db.run(ping)
+
+    async def put(
+        self, state: State, *, expected_revision: int | None = None, ttl: float | None = None
+    ) -> None:
+        """Store `state`; with `expected_revision`, atomically only if the revision matches."""
+        ttl = self._check_put_options(expected_revision, ttl)
+        raw = dump_state(state)
+        await self._ensure_ready()
+        if ttl is None:
+            ttl = self.default_ttl
+        params = {
+            "ns": self.namespace,
+            "sid": state.session_id,
+            "tenant": state.tenant_id,
+            "state": raw,
+            "now": utc_now(),
+            "ttl": ttl,
+            "expected": expected_revision,
+        }
+        if expected_revision is None:
+            query = self._q.put
+        elif expected_revision == 0:
+            query = self._q.put_new
+        else:
+            query = self._q.put_cas
+        prepare = self._db.prepare
+
+        async def write(conn: AsyncConnection[Any]) -> bool:
+            async with single(conn):
+                cur = await conn.execute(query, params, prepare=prepare)
+                return await cur.fetchone() is not None
+
+        if not await self._db.run(write, retry=False) and expected_revision is not None:
+            # The write did not happen; read the revision only to explain why.
+            raise ConflictError(
+                state.session_id, expected_revision, await self.revision(state.session_id)
+            )
+
+    async def get(self, session_id: str) -> State | None:
+        """A fresh copy of the stored state, or `None` (also when expired)."""
+        session_id = validate_session_id(session_id)
+        row = await self._one(self._q.get, (self.namespace, session_id))
+        return None if row is None else load_state(row[0], session_id=session_id)
+
+    async def delete(self, session_id: str) -> None:
+        """Remove the session (a no-op when missing)."""
+        session_id = validate_session_id(session_id)
+        await self._one(self._q.delete, (self.namespace, session_id), fetch=False)
+
+    async def revision(self, session_id: str) -> int:
+        """0 when missing, else the number of puts since the session was created."""
+        session_id = validate_session_id(session_id)
+        row = await self._one(self._q.revision, (self.namespace, session_id))
+        return 0 if row is None else int(row[0])
+
+    async def list_sessions(
+        self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> SessionPage:
+        """Sessions in session-id (code point) order after `cursor`, optionally of one tenant."""
+        limit = validate_limit(limit)
+        cursor = validate_optional_session_id(cursor)
+        if tenant_id is not None and not isinstance(tenant_id, str):
+            raise InvalidInput(f"tenant_id must be a str or None, got {type(tenant_id).__name__}")
+        params = {
+            "ns": self.namespace,
+            "tenant": tenant_id,
+            "after": cursor if cursor is not None else "",
+            "limit": limit + 1,
+        }
+        query = self._q.list if tenant_id is None else self._q.list_tenant
+        rows = await self._all(query, params)
+        sessions = [
+            SessionInfo(
+                session_id=sid,
+                tenant_id=tenant,
+                updated_at=updated.astimezone(UTC),
+                revision=int(revision),
+            )
+            for sid, tenant, updated, revision in rows[:limit]
+        ]
+        return SessionPage(
+            sessions=sessions,
+            next_cursor=sessions[-1].session_id if len(rows) > limit else None,
+        )
+
+    async def prune(self, *, before: datetime) -> int:
+        """Delete sessions last put before `before` (and any expired); count the stale ones."""
+        before = validate_before(before)
+        await self._ensure_ready()
+        query, prepare = self._q.prune, self._db.prepare
+        params = {"ns": self.namespace, "before": before}
+
+        async def run(conn: AsyncConnection[Any]) -> int:
+            async with single(conn):
+                cur = await conn.execute(query, params, prepare=prepare)
+                return sum(1 for (stale,) in await cur.fetchall() if stale)
+
+        return await self._db.run(run, retry=False)
+
+    # -- helpers ------------------------------------------------------------------------------
+    async def _one(self, query: bytes, params: Any, *, fetch: bool = True) -> Any:
+        await self._ensure_ready()
+        prepare = self._db.prepare
+
+        async def run(conn: AsyncConnection[Any]) -> Any:
+            async with single(conn):
+                cur = await conn.execute(query, params, prepare=prepare)
+                return await cur.fetchone() if fetch else None
+
+        return await self._db.run(run)
+
+    async def _all(self, query: bytes, params: Any) -> list[Any]:
+        await self._ensure_ready()
+        prepare = self._db.prepare
+
+        async def run(conn: AsyncConnection[Any]) -> list[Any]:
+            async with single(conn):
+                cur = await conn.execute(query, params, prepare=prepare)
+                return await cur.fetchall()
+
+        return await self._db.run(run)

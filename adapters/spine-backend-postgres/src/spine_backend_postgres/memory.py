@@ -1,0 +1,587 @@
+"""`PgVectorMemory`: semantic memory in PostgreSQL with pgvector (HNSW, cosine)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from spine_core.base import MemoryStoreBase
+from spine_core.capabilities import MemoryCapabilities, Topology
+from spine_core.errors import ConfigError
+from spine_core.protocols import Embedder
+from spine_core.records import MemoryHit, MemoryItem, MemoryRecord
+from spine_core.validation import (
+    validate_k,
+    validate_limit,
+    validate_optional_session_id,
+    validate_record_id,
+    validate_session_id,
+)
+
+from . import _vector
+from ._config import (
+    ConnectOptions,
+    PoolerMode,
+    parse_target,
+    split_url_options,
+    validate_identifier,
+)
+from ._migrations import Migration, Names, ensure_migrated, locked
+from ._pool import Connector, single
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+    from psycopg.sql import Composed
+    from psycopg_pool import AsyncConnectionPool
+
+__all__ = ["PgVectorMemory"]
+
+IterativeScan = Literal["relaxed_order", "strict_order", "off"]
+HNSW_MAX_DIMENSION = 2000
+"""pgvector indexes `vector` columns of at most 2,000 dimensions; above, search is exact."""
+
+_COLUMNS = "r.id, r.content, r.session_id, r.metadata::text, r.ts"
+
+
+def _meta_v1(n: Names) -> list[Composed]:
+    from psycopg import sql
+
+    return [
+        sql.SQL(
+            "CREATE TABLE {} ("
+            ' namespace text COLLATE "C" PRIMARY KEY,'
+            " embedder text NOT NULL,"
+            " dimension integer NOT NULL,"
+            " created_at timestamptz NOT NULL DEFAULT now())"
+        ).format(n.table("memory_meta"))
+    ]
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "memory namespaces", _meta_v1),)
+"""The shared memory schema, append-only."""
+
+
+def vector_migrations(
+    dimension: int, vector_schema: str, m: int, ef_construction: int
+) -> tuple[Migration, ...]:
+    """The schema of one `<prefix>memory_<dimension>` table, append-only.
+
+    Namespaces whose embedders share a dimension share a table (the namespace is a column);
+    HNSW needs a fixed dimension, hence one table per dimension.
+    """
+
+    def v1(n: Names) -> list[Composed]:
+        from psycopg import sql
+
+        name = f"memory_{dimension}"
+        t = n.table(name)
+        ext = sql.Identifier(vector_schema)
+        statements: list[Composed] = [
+            sql.SQL(
+                "CREATE TABLE {t} ("
+                ' namespace text COLLATE "C" NOT NULL,'
+                ' id text COLLATE "C" NOT NULL,'
+                ' session_id text COLLATE "C",'
+                " content text NOT NULL,"
+                " metadata jsonb NOT NULL,"
+                " ts timestamptz NOT NULL,"
+                " embedding {ext}.vector({dim}) NOT NULL,"
+                " PRIMARY KEY (namespace, id))"
+            ).format(t=t, ext=ext, dim=sql.Literal(dimension)),
+            # Serves load (a session's newest records) and session-scoped search.
+            sql.SQL("CREATE INDEX {} ON {} (namespace, session_id, ts, id)").format(
+                n.bare(f"{name}_load"), t
+            ),
+            # Serves `metadata @> '{...}'` equality filters.
+            sql.SQL("CREATE INDEX {} ON {} USING gin (metadata jsonb_path_ops)").format(
+                n.bare(f"{name}_meta"), t
+            ),
+        ]
+        if dimension <= HNSW_MAX_DIMENSION:
+            statements.append(
+                sql.SQL(
+                    "CREATE INDEX {} ON {} USING hnsw (embedding {}.vector_cosine_ops)"
+                    " WITH (m = {}, ef_construction = {})"
+                ).format(
+                    n.bare(f"{name}_hnsw"),
+                    t,
+                    ext,
+                    sql.Literal(m),
+                    sql.Literal(ef_construction),
+                )
+            )
+        return statements
+
+    return (Migration(1, f"memory table for {dimension}-d vectors", v1),)
+
+
+def _int_option(value: object, what: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{what} must be an int in [{low}, {high}], got {value!r:.40}")
+    return value
+
+
+class _Queries:
+    """Statements composed once the vector extension's schema is known."""
+
+    def __init__(self, n: Names, dimension: int, vector_schema: str) -> None:
+        from psycopg import sql
+
+        t = n.table(f"memory_{dimension}")
+        ext = sql.Identifier(vector_schema)
+
+        def q(text: str) -> bytes:
+            return sql.SQL(text).format(t=t, ext=ext, meta=n.table("memory_meta")).as_bytes(None)
+
+        self.insert = q(
+            "INSERT INTO {t} (namespace, id, session_id, content, metadata, ts, embedding)"
+            " VALUES (%s, %s, %s, %s, %s::jsonb, %s, %b::{ext}.vector)"
+            # Ids are minted client-side, so a retried batch cannot insert twice.
+            " ON CONFLICT (namespace, id) DO NOTHING"
+        )
+        distance = "r.embedding OPERATOR({ext}.<=>) %(q)b::{ext}.vector"
+        search = (
+            f"SELECT {_COLUMNS}, {distance} FROM {{t}} AS r WHERE r.namespace = %(ns)s"
+            "{where} ORDER BY " + distance + " LIMIT %(k)s"
+        )
+        self.search: dict[tuple[bool, bool], bytes] = {}
+        for by_session in (False, True):
+            for by_filter in (False, True):
+                where = " AND r.session_id = %(sid)s" if by_session else ""
+                where += " AND r.metadata @> %(filter)s::jsonb" if by_filter else ""
+                self.search[by_session, by_filter] = q(search.replace("{where}", where))
+        self.load = q(
+            f"SELECT {_COLUMNS} FROM {{t}} AS r WHERE r.namespace = %s AND r.session_id = %s"
+            " ORDER BY r.ts DESC, r.id DESC LIMIT %s"
+        )
+        self.get = q(f"SELECT {_COLUMNS} FROM {{t}} AS r WHERE r.namespace = %s AND r.id = %s")
+        self.forget = q("DELETE FROM {t} WHERE namespace = %s AND id = %s")
+        self.prune = q(
+            "DELETE FROM {t} WHERE namespace = %(ns)s"
+            " AND (%(sid)s::text IS NULL OR session_id = %(sid)s::text)"
+            " AND (%(before)s::timestamptz IS NULL OR ts < %(before)s::timestamptz)"
+        )
+        self.claim = q(
+            "INSERT INTO {meta} (namespace, embedder, dimension) VALUES (%s, %s, %s)"
+            " ON CONFLICT (namespace) DO NOTHING"
+        )
+        self.meta = q("SELECT embedder, dimension FROM {meta} WHERE namespace = %s")
+
+
+def _record(row: Sequence[Any]) -> MemoryRecord:
+    rid, content, session_id, metadata, ts = row[:5]
+    return MemoryRecord(
+        id=rid,
+        content=content,
+        session_id=session_id,
+        metadata=json.loads(metadata),
+        ts=ts.astimezone(UTC),
+    )
+
+
+class PgVectorMemory(MemoryStoreBase):
+    """Semantic memory in PostgreSQL with pgvector: HNSW cosine search, filters, all options.
+
+    Metadata is JSONB with a GIN index serving equality filters. Needs the `vector`
+    extension on the server; it is created on first use when the role may, and a server
+    without pgvector is refused with a `ConfigError` that says so. Search runs with the
+    store's own HNSW parameters (`ef_search`, `iterative_scan`), set per search
+    transaction, so recall does not depend on the server's defaults.
+    """
+
+    backend: ClassVar[str] = "postgres"
+    distribution: ClassVar[str] = "spine-backend-postgres"
+    topology: ClassVar[Topology] = "server"
+
+    def __init__(
+        self,
+        dsn: str | None = None,
+        *,
+        pool: AsyncConnectionPool[Any] | None = None,
+        embedder: Embedder | None = None,
+        namespace: str = "default",
+        schema: str = "public",
+        table_prefix: str = "spine_",
+        ef_search: int = 100,
+        iterative_scan: IterativeScan = "relaxed_order",
+        max_scan_tuples: int | None = None,
+        hnsw_m: int = 16,
+        hnsw_ef_construction: int = 64,
+        pooler: PoolerMode = "session",
+        pool_min_size: int = 1,
+        pool_max_size: int = 10,
+        pool_timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+        retries: int = 3,
+    ) -> None:
+        """Configure the store; no I/O happens until first use.
+
+        `ef_search` (1-1000) is the HNSW candidate list per search: higher is better recall,
+        slower. `iterative_scan` (pgvector ≥ 0.8) keeps scanning the index until filtered
+        searches find `k` results; `max_scan_tuples` bounds that scan. `hnsw_m` and
+        `hnsw_ef_construction` shape the index, and apply when the table for this
+        embedder's dimension is first created. The other options are as for
+        `PostgresCheckpoint`.
+        """
+        super().__init__(embedder=embedder, namespace=namespace)
+        self.schema = validate_identifier(schema, what="schema")
+        self.table_prefix = validate_identifier(table_prefix, what="table_prefix")
+        self.ef_search = _int_option(ef_search, "ef_search", 1, 1000)
+        if iterative_scan not in ("relaxed_order", "strict_order", "off"):
+            raise ConfigError(
+                "iterative_scan must be 'relaxed_order', 'strict_order' or 'off', "
+                f"got {iterative_scan!r:.40}"
+            )
+        self.iterative_scan: IterativeScan = iterative_scan
+        self.max_scan_tuples = (
+            None
+            if max_scan_tuples is None
+            else _int_option(max_scan_tuples, "max_scan_tuples", 1, 2**31 - 1)
+        )
+        self.hnsw_m = _int_option(hnsw_m, "hnsw_m", 2, 100)
+        self.hnsw_ef_construction = _int_option(
+            hnsw_ef_construction, "hnsw_ef_construction", 4, 1000
+        )
+        if self.hnsw_ef_construction < 2 * self.hnsw_m:
+            raise ConfigError(
+                f"hnsw_ef_construction ({self.hnsw_ef_construction}) must be at least "
+                f"2 * hnsw_m ({2 * self.hnsw_m})"
+            )
+        options = ConnectOptions(
+            pooler=pooler,
+            pool_min_size=pool_min_size,
+            pool_max_size=pool_max_size,
+            pool_timeout=pool_timeout,
+            connect_timeout=connect_timeout,
+            retries=retries,
+        )
+        self._db = Connector(
+            target=None if dsn is None else parse_target(dsn), pool=pool, options=options
+        )
+        self._names = Names(self.schema, self.table_prefix)
+        self._dimension = self.embedder.dimension
+        self._q: _Queries | None = None
+        self._settings_sql = b""
+        self._session_settings_sql = b""
+        self._setting_values: tuple[str, ...] = ()
+        self.pgvector_version: str | None = None
+        indexed = self._dimension <= HNSW_MAX_DIMENSION
+        self.capabilities = MemoryCapabilities(
+            get=True,
+            forget=True,
+            prune=True,
+            save_many=True,
+            filter=True,
+            persistent=True,
+            approximate=indexed,
+            concurrent_writers=True,
+            durable=True,
+            details={
+                "index": "hnsw" if indexed else "none (exact scan: dimension > 2000)",
+                "distance": "cosine",
+                "hnsw.m": self.hnsw_m,
+                "hnsw.ef_construction": self.hnsw_ef_construction,
+                "hnsw.ef_search": self.ef_search,
+                "hnsw.iterative_scan": self.iterative_scan,
+                "hnsw.max_scan_tuples": self.max_scan_tuples,
+                "metadata_index": "gin (jsonb_path_ops)",
+                "filter": "metadata @> {...} (JSON equality)",
+                "table": f"{self.schema}.{self.table_prefix}memory_{self._dimension}",
+                "vector_transfer": "binary",
+                "search_settings": "per connection (own pool)"
+                if pool is None and options.pooler == "session"
+                else "SET LOCAL per search",
+                "pooler": options.pooler,
+            },
+        )
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> PgVectorMemory:
+        """A store for `postgresql://user:password@host:5432/db?schema=app`.
+
+        `postgres://` works too. Spine options may ride in the query string; keywords win.
+        """
+        dsn, from_query = split_url_options(url)
+        from_query.pop("default_ttl", None)
+        return cls(dsn, **{**from_query, **options})
+
+    def _target(self) -> str:
+        return (
+            f"{self._db.shown}#{self.schema}.{self.table_prefix}memory_{self._dimension}"
+            f"/{self.namespace}"
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    async def _open(self) -> None:
+        prepare = self._db.prepare
+
+        async def bootstrap(conn: AsyncConnection[Any]) -> None:
+            version, vector_schema = await self._ensure_extension(conn)
+            await ensure_migrated(conn, self._names, "memory", MIGRATIONS, prepare=prepare)
+            queries = _Queries(self._names, self._dimension, vector_schema)
+            # Claim the namespace for this embedder (first opener wins), then check it before
+            # creating anything for this dimension.
+            await conn.execute(
+                queries.claim,
+                (self.namespace, self.embedder.name, self._dimension),
+                prepare=prepare,
+            )
+            cur = await conn.execute(queries.meta, (self.namespace,), prepare=prepare)
+            row = await cur.fetchone()
+            assert row is not None
+            self.check_embedder(str(row[0]), int(row[1]))
+            migrations = vector_migrations(
+                self._dimension, vector_schema, self.hnsw_m, self.hnsw_ef_construction
+            )
+            await ensure_migrated(
+                conn, self._names, f"memory_{self._dimension}", migrations, prepare=prepare
+            )
+            self.pgvector_version = version
+            self._configure_search(version)
+            self._q = queries
+
+        configure = self._configure_connection if self._per_connection else None
+        await self._db.open(bootstrap, configure=configure)
+
+    async def _ensure_extension(self, conn: AsyncConnection[Any]) -> tuple[str, str]:
+        """(pgvector version, schema holding it); creates it when allowed, else ConfigError."""
+        from psycopg import errors
+
+        prepare = self._db.prepare
+        find = (
+            "SELECT e.extversion, n.nspname FROM pg_catalog.pg_extension e"
+            " JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
+            " WHERE e.extname = 'vector'"
+        )
+        row = await (await conn.execute(find, prepare=prepare)).fetchone()
+        if row is not None:
+            return str(row[0]), str(row[1])
+        cur = await conn.execute(
+            "SELECT default_version, current_setting('server_version')"
+            " FROM pg_catalog.pg_available_extensions WHERE name = 'vector'",
+            prepare=prepare,
+        )
+        available = await cur.fetchone()
+        if available is None:
+            cur = await conn.execute("SELECT current_setting('server_version')")
+            server = await cur.fetchone()
+            raise ConfigError(
+                f"PgVectorMemory needs the pgvector extension, which {self._db.where} "
+                f"(PostgreSQL {server[0] if server else '?'}) does not have: "
+                "CREATE EXTENSION vector is not available there. Install pgvector on the "
+                "server (e.g. the postgresql-<major>-pgvector package or a pgvector image), "
+                "run CREATE EXTENSION vector in this database, or use another memory backend "
+                "(sqlite, redis, qdrant). Checkpoints (PostgresCheckpoint) work without it."
+            )
+        try:
+            async with conn.transaction():
+                # One creator at a time: concurrent CREATE EXTENSION can fail on a unique index.
+                await locked(conn, "spine:extension:vector", prepare=prepare)
+                await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        except errors.InsufficientPrivilege:
+            raise ConfigError(
+                f"pgvector {available[0]} is installed on {self._db.where} but not enabled in "
+                "this database, and this role may not enable it: ask the database owner or a "
+                "superuser to run CREATE EXTENSION vector, then retry."
+            ) from None
+        row = await (await conn.execute(find, prepare=prepare)).fetchone()
+        assert row is not None
+        return str(row[0]), str(row[1])
+
+    def _configure_search(self, version: str) -> None:
+        names = ["hnsw.ef_search"]
+        values = [str(self.ef_search)]
+        if _version_tuple(version) >= (0, 8):
+            names.append("hnsw.iterative_scan")
+            values.append(self.iterative_scan)
+            if self.max_scan_tuples is not None:
+                names.append("hnsw.max_scan_tuples")
+                values.append(str(self.max_scan_tuples))
+        calls = ", ".join(f"set_config('{name}', %s, true)" for name in names)
+        self._settings_sql = f"SELECT {calls}".encode()
+        self._setting_values = tuple(values)
+        # The same values once per connection of our own pool (session scope), so a search
+        # is one statement, one round trip.
+        calls = ", ".join(f"set_config('{name}', %s, false)" for name in names)
+        self._session_settings_sql = f"SELECT {calls}".encode()
+
+    @property
+    def _per_connection(self) -> bool:
+        """Search settings live on our own connections (else SET LOCAL per search)."""
+        return self._db.owns_pool and self._db.options.pooler == "session"
+
+    async def _configure_connection(self, conn: AsyncConnection[Any]) -> None:
+        await conn.execute(self._session_settings_sql, self._setting_values)
+
+    async def _close(self) -> None:
+        await self._db.close()
+
+    async def _ping(self) -> None:
+        async def ping(conn: AsyncConnection[Any]) -> None:
+            await conn.execute("SELECT 1", prepare=self._db.prepare)
+
+        await self._db.run(ping)
+
+    async def _queries(self) -> _Queries:
+        await self._ensure_ready()
+        assert self._q is not None
+        return self._q
+
+    # -- writes ---------------------------------------------------------------------------------
+    async def save(
+        self,
+        content: str,
+        *,
+        session_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> MemoryRecord:
+        """Embed and store one record."""
+        item = MemoryItem(content=content, session_id=session_id, metadata=metadata)
+        return (await self.save_many([item]))[0]
+
+    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
+        """Embed and store many records in one transaction (pipelined), all or nothing."""
+        prepared = await self.prepare(items)
+        if not prepared:
+            return []
+        q = await self._queries()
+        ns, prepare = self.namespace, self._db.prepare
+        rows = [
+            (ns, p.id, p.session_id, p.content, p.metadata_json, p.ts, _vector.Vector(p.vector))
+            for p in prepared
+        ]
+
+        async def write(conn: AsyncConnection[Any]) -> None:
+            async with conn.transaction(), conn.cursor() as cur:
+                _vector.register(cur)
+                if len(rows) == 1:
+                    await cur.execute(q.insert, rows[0], prepare=prepare)
+                    return
+                # executemany takes no prepare=; behind a transaction pooler, switch server-side
+                # preparation off on this (possibly borrowed) connection for the call only.
+                threshold = conn.prepare_threshold
+                if prepare is False:
+                    conn.prepare_threshold = None
+                try:
+                    await cur.executemany(q.insert, rows)
+                finally:
+                    conn.prepare_threshold = threshold
+
+        # Ids are minted before the first attempt, so a retry after a lost commit is harmless.
+        await self._db.run(write)
+        return [p.record() for p in prepared]
+
+    async def forget(self, record_id: str) -> bool:
+        """Delete one record; `True` if it existed."""
+        record_id = validate_record_id(record_id)
+        q = await self._queries()
+        return bool(await self._count(q.forget, (self.namespace, record_id)))
+
+    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
+        """Delete a session's records and/or those saved before `before`; return how many."""
+        session_id, before = self.check_prune_args(session_id, before)
+        q = await self._queries()
+        params = {"ns": self.namespace, "sid": session_id, "before": before}
+        return await self._count(q.prune, params)
+
+    # -- reads ----------------------------------------------------------------------------------
+    async def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        session_id: str | None = None,
+        filter: dict[str, str | int | float | bool] | None = None,
+    ) -> list[MemoryHit]:
+        """The `k` records most similar to `query` (cosine similarity), best first.
+
+        `filter` keeps records whose metadata has every key equal (JSON equality: `true` is
+        not `1`, `1` equals `1.0`).
+        """
+        k = validate_k(k)
+        session_id = validate_optional_session_id(session_id)
+        flt = self.check_filter(filter)
+        vector = await self.embed_query(query)
+        q = await self._queries()
+        statement = q.search[session_id is not None, bool(flt)]
+        params = {
+            "ns": self.namespace,
+            "sid": session_id,
+            "filter": json.dumps(flt, ensure_ascii=False) if flt else None,
+            "q": _vector.Vector(vector),
+            "k": k,
+        }
+        settings, values = self._settings_sql, self._setting_values
+        per_search = not self._per_connection
+        if k > self.ef_search:
+            # Without an iterative scan HNSW yields at most ef_search rows: never fewer than k.
+            values = (str(min(k, 1000)), *values[1:])
+            per_search = True
+        prepare = self._db.prepare
+
+        async def run(conn: AsyncConnection[Any]) -> list[Any]:
+            if not per_search:  # our own connection already carries the settings
+                async with conn.cursor() as cur:
+                    _vector.register(cur)
+                    await cur.execute(statement, params, prepare=prepare)
+                    return await cur.fetchall()
+            # SET LOCAL semantics (set_config(..., true)): the search parameters live and die
+            # with this transaction, so a borrowed or pooler-shared connection keeps its own.
+            async with conn.transaction(), conn.cursor() as cur:
+                _vector.register(cur)
+                await cur.execute(settings, values, prepare=prepare)
+                await cur.execute(statement, params, prepare=prepare)
+                return await cur.fetchall()
+
+        rows = await self._db.run(run)
+        # An iterative scan in relaxed order may return neighbours slightly out of order.
+        rows.sort(key=lambda r: (r[5], r[0]))
+        return [
+            MemoryHit(record=_record(r), score=max(-1.0, min(1.0, 1.0 - float(r[5])))) for r in rows
+        ]
+
+    async def load(self, session_id: str, *, limit: int = 20) -> list[MemoryRecord]:
+        """The session's `limit` most recent records, oldest first."""
+        session_id = validate_session_id(session_id)
+        limit = validate_limit(limit)
+        q = await self._queries()
+        rows = await self._fetch(q.load, (self.namespace, session_id, limit))
+        return [_record(r) for r in reversed(rows)]
+
+    async def get(self, record_id: str) -> MemoryRecord | None:
+        """The record with this id, or `None`."""
+        record_id = validate_record_id(record_id)
+        q = await self._queries()
+        rows = await self._fetch(q.get, (self.namespace, record_id))
+        return _record(rows[0]) if rows else None
+
+    # -- helpers --------------------------------------------------------------------------------
+    async def _fetch(self, query: bytes, params: Any) -> list[Any]:
+        prepare = self._db.prepare
+
+        async def run(conn: AsyncConnection[Any]) -> list[Any]:
+            async with single(conn):
+                cur = await conn.execute(query, params, prepare=prepare)
+                return await cur.fetchall()
+
+        return await self._db.run(run)
+
+    async def _count(self, query: bytes, params: Any) -> int:
+        prepare = self._db.prepare
+
+        async def run(conn: AsyncConnection[Any]) -> int:
+            async with single(conn):
+                cur = await conn.execute(query, params, prepare=prepare)
+                return max(0, cur.rowcount)
+
+        return await self._db.run(run, retry=False)
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    parts = []
+    for piece in version.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
