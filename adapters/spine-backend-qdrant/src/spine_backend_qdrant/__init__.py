@@ -1,0 +1,26 @@
+"""Spine semantic memory on Qdrant: a server, or qdrant-client's local mode.
+
+    from spine_core import open_memory
+
+    async with open_memory("qdrant+local:///agent-memory") as memory:
+        await memory.save("the user prefers tea", session_id="s1")
+
+Importing this package does not import qdrant-client; `QdrantMemory` loads it on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .memory import QdrantMemory
+
+__all__ = ["QdrantMemory"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "QdrantMemory":
+        from .memory import QdrantMemory
+
+        return QdrantMemory
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
