@@ -7,13 +7,13 @@ import operator
 import re
 import zlib
 from collections.abc import Sequence
-from itertools import repeat
 
 from .errors import ConfigError, InvalidInput
 
 __all__ = ["HashEmbedder", "cosine"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_findall = _WORD.findall
 
 
 class HashEmbedder:
@@ -76,15 +76,15 @@ class HashEmbedder:
             raise InvalidInput(f"can only embed str, got {type(text).__name__}")
         vector = [0.0] * self._dimension
         cache = self._cache
-        words = _WORD.findall(text.lower()) or ([text.strip()] if text.strip() else [])
+        words = _findall(text.lower()) or ([text.strip()] if text.strip() else [])
         for word in words:
             for bucket, w in cache.get(word) or self._word_features(word):
                 vector[bucket] += w
         norm = math.hypot(*vector)
         if norm == 0.0:
             return vector
-        # map() over operator.mul keeps the per-element loop in C.
-        return list(map(operator.mul, vector, repeat(1.0 / norm, self._dimension)))
+        inv = 1.0 / norm
+        return [x * inv for x in vector]
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """One unit vector per text."""
