@@ -1,0 +1,272 @@
+"""Connection handling shared by the Redis stores: clients, retries, scripts, decoding.
+
+The driver (`redis.asyncio`) is imported inside functions only, so importing this module
+(and so the package) never needs it installed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from spine_core.errors import ConfigError
+from spine_core.redact import redact_text, redact_url
+from spine_core.retry import retry_transient
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = [
+    "DEFAULT_URL",
+    "Connection",
+    "Script",
+    "as_float",
+    "as_int",
+    "as_text",
+    "decodes_responses",
+    "flag",
+    "from_us",
+    "is_cluster",
+    "split_url_options",
+    "to_us",
+]
+
+T = TypeVar("T")
+
+DEFAULT_URL = "redis://localhost:6379/0"
+_SCHEMES = ("redis", "rediss", "unix")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+# Our defaults for a client we build: a dead host fails within seconds instead of hanging,
+# and redis-py does not retry on its own (we retry, bounded, in `Connection.run`).
+_CLIENT_DEFAULTS: dict[str, Any] = {"socket_connect_timeout": 5.0, "socket_timeout": 30.0}
+
+
+def split_url_options(url: str, names: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """Remove Spine's own query parameters (`names`) from a Redis URL.
+
+    Returns the URL redis-py should see and the removed options; redis-py passes every
+    query parameter it does not know to its connection class, which would reject ours.
+    """
+    if not isinstance(url, str) or "://" not in url:
+        raise ConfigError(f"not a Redis URL: {redact_text(str(url))!r}")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in _SCHEMES:
+        raise ConfigError(
+            f"unsupported scheme {parts.scheme!r} in {redact_url(url)!r}; "
+            "use redis://, rediss:// or unix://"
+        )
+    ours: dict[str, str] = {}
+    theirs: list[tuple[str, str]] = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        (ours.__setitem__(key, value) if key in names else theirs.append((key, value)))
+    return urlunsplit(parts._replace(query=urlencode(theirs))), ours
+
+
+def flag(name: str, value: str) -> bool:
+    """A boolean URL option: true/false, yes/no, on/off, 1/0."""
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"bad value {value!r} for URL option {name!r} (use true or false)")
+
+
+def to_us(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime, exactly (scores and ts fields)."""
+    return (moment - _EPOCH) // _US
+
+
+def from_us(us: int) -> datetime:
+    """The aware UTC datetime `us` microseconds after the epoch, exactly."""
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def _describe(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return f"redis at unix:{parts.path}"
+    try:
+        port = parts.port or 6379
+    except ValueError:
+        port = 6379
+    return f"redis at {parts.hostname or 'localhost'}:{port}"
+
+
+def _describe_client(client: Any) -> tuple[str, str]:
+    """(`what` for messages, a redacted target URL) of an injected client."""
+    kwargs: Mapping[str, Any] = getattr(
+        getattr(client, "connection_pool", None), "connection_kwargs", {}
+    )
+    if "path" in kwargs:
+        return f"redis at unix:{kwargs['path']}", f"unix://{kwargs['path']}"
+    host = kwargs.get("host") or getattr(client, "host", None) or "localhost"
+    port = kwargs.get("port") or getattr(client, "port", None) or 6379
+    db = kwargs.get("db", 0)
+    return f"redis at {host}:{port}", f"redis://{host}:{port}/{db}"
+
+
+def decodes_responses(client: Any) -> bool:
+    """Whether an injected client turns replies into str (it cannot return binary data)."""
+    kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", None)
+    if kwargs is None:
+        get = getattr(client, "get_connection_kwargs", None)  # RedisCluster
+        kwargs = get() if callable(get) else {}
+    return bool(kwargs.get("decode_responses", False))
+
+
+def is_cluster(client: Any) -> bool:
+    """Whether `client` is a redis-py cluster client (its pipelines refuse scripts)."""
+    try:
+        from redis.asyncio.cluster import RedisCluster
+    except ImportError:  # pragma: no cover - every supported redis-py has it
+        return False
+    return isinstance(client, RedisCluster)
+
+
+def as_text(value: Any) -> str:
+    """A reply element as str (replies are bytes unless the client decodes them)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8")
+    return str(value)
+
+
+def as_int(value: Any) -> int:
+    """A reply element as int."""
+    return int(as_text(value)) if isinstance(value, bytes | bytearray | memoryview) else int(value)
+
+
+def as_float(value: Any) -> float:
+    """A reply element as float."""
+    return float(as_text(value)) if isinstance(value, bytes | bytearray) else float(value)
+
+
+class Script:
+    """A Lua script run with EVALSHA, falling back to EVAL when the server lost it.
+
+    EVAL also caches the script, so after a `SCRIPT FLUSH`, a failover or a restart the
+    next call is back on EVALSHA: the body is sent once, not on every call.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+
+    async def __call__(self, client: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        """Run the script on `client` and return its reply."""
+        from redis.exceptions import NoScriptError
+
+        try:
+            return await client.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return await client.eval(self.source, len(keys), *keys, *args)
+
+
+class Connection:
+    """A lazily created, pooled `redis.asyncio` client plus bounded retries.
+
+    Either built from a URL (we own it and close it) or injected (the caller owns it).
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str | None,
+        client: Redis | None,
+        client_options: Mapping[str, Any],
+        retries: int,
+        cluster: bool = False,
+    ) -> None:
+        if (url is None) == (client is None):
+            raise ConfigError("pass exactly one of a Redis URL or client=")
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 1:
+            raise ConfigError(f"retries must be a positive int, got {retries!r}")
+        if client is not None and client_options:
+            raise ConfigError(
+                "client options (" + ", ".join(sorted(client_options)) + ") apply only when "
+                "the store builds its own client from a URL; configure the injected client"
+            )
+        if client is not None and cluster:
+            raise ConfigError("cluster=True applies to a URL; inject a RedisCluster client instead")
+        self._url = url
+        self._cluster = cluster
+        self._options = dict(client_options)
+        self._client: Any = client
+        self._owned = client is None
+        self.retries = retries
+        if url is not None:
+            self.what = _describe(url)
+            self.target = redact_url(url)
+        else:
+            self.what, self.target = _describe_client(client)
+
+    @property
+    def client(self) -> Any:
+        """The client; `open` must have run."""
+        if self._client is None:
+            raise RuntimeError("connection is not open")  # pragma: no cover - internal misuse
+        return self._client
+
+    def open(self) -> None:
+        """Build the client (no I/O: redis-py connects on the first command)."""
+        if self._client is not None:
+            return
+        from redis.asyncio import Redis
+        from redis.asyncio.cluster import RedisCluster
+
+        assert self._url is not None
+        factory: Any = RedisCluster if self._cluster else Redis
+        try:
+            self._client = factory.from_url(self._url, **{**_CLIENT_DEFAULTS, **self._options})
+        except (TypeError, ValueError) as exc:
+            # redis-py's messages may quote the URL; never echo it unredacted.
+            raise ConfigError(
+                f"bad Redis URL or options for {self.target}: {redact_text(str(exc))}"
+            ) from None
+
+    async def close(self) -> None:
+        """Close the pool of a client we built; leave an injected client alone."""
+        if self._owned and self._client is not None:
+            client, self._client = self._client, None
+            closer = getattr(client, "aclose", None) or client.close
+            await closer()
+
+    async def run(self, operation: Callable[[Any], Awaitable[T]]) -> T:
+        """Run `operation(client)`, retrying transient failures a bounded number of times.
+
+        Connection errors and timeouts are retried with backoff, then raise
+        `BackendUnavailable`; refused credentials fail at once with `ConfigError`.
+        """
+        client = self.client
+        refused, transient = _errors()
+
+        async def attempt() -> T:
+            try:
+                return await operation(client)
+            except refused as exc:
+                raise ConfigError(
+                    f"{self.what} refused the credentials: {redact_text(str(exc))}"
+                ) from None
+
+        return await retry_transient(
+            attempt, transient=transient, what=self.what, attempts=self.retries
+        )
+
+
+@functools.cache
+def _errors() -> tuple[tuple[type[Exception], ...], tuple[type[BaseException], ...]]:
+    """(credential errors, transient errors) of redis-py, imported on first use."""
+    from redis.exceptions import AuthenticationError, AuthorizationError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (
+        (AuthenticationError, AuthorizationError),
+        (RedisConnectionError, RedisTimeoutError, OSError),
+    )
