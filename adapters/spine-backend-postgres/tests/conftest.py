@@ -17,7 +17,7 @@ import pytest
 from psycopg import sql
 
 from spine_core.redact import redact_url
-from spine_testing import services
+from spine_testing.plugin import skip_or_fail
 
 
 def _probe(url: str, *, need_vector: bool) -> str:
@@ -38,9 +38,7 @@ def _usable(url: str, *, need_vector: bool) -> str:
     problem = _probe(url, need_vector=need_vector)
     if problem:
         message = f"PostgreSQL at {redact_url(url)} is not usable: {problem}"
-        if services.require_services():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        skip_or_fail(message)
     return url
 
 

@@ -17,6 +17,7 @@ import pytest
 from spine_backend_qdrant import QdrantMemory
 from spine_core.redact import redact_text
 from spine_testing import services
+from spine_testing.plugin import skip_or_fail
 
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient
@@ -64,9 +65,7 @@ def qdrant_server(qdrant_url: str) -> str:
     reason = _probe(qdrant_url)
     if reason is not None:
         message = f"qdrant at {services.redact_url(str(qdrant_url))} unreachable: {reason}"
-        if services.require_services():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        skip_or_fail(message)
     return qdrant_url
 
 

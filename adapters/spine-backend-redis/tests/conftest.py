@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from spine_core.redact import redact_url
-from spine_testing import services
+from spine_testing.plugin import skip_or_fail
 
 
 def _probe(url: str, *, need_vector_sets: bool) -> str:
@@ -36,9 +36,7 @@ def _usable(url: str, *, need_vector_sets: bool) -> str:
     problem = _probe(url, need_vector_sets=need_vector_sets)
     if problem:
         message = f"Redis at {redact_url(url)} is not usable: {problem}"
-        if services.require_services():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        skip_or_fail(message)
     return url
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from spine_testing import services
+from spine_testing.plugin import skip_or_fail
 
 
 def _probe() -> str:
@@ -31,9 +31,7 @@ def sqlite_usable() -> None:
     """Skip (or fail when services are required) if this sqlite3 cannot host the stores."""
     problem = _probe()
     if problem:
-        if services.require_services():
-            pytest.fail(problem, pytrace=False)
-        pytest.skip(problem)
+        skip_or_fail(problem)
 
 
 @pytest.fixture

@@ -49,3 +49,12 @@ def test_bad_dimension(dimension: object) -> None:
 
 def test_name_carries_dimension() -> None:
     assert HashEmbedder(128).name != HashEmbedder(256).name
+
+
+async def test_save_many_refuses_a_single_string() -> None:
+    from spine_core import InMemoryVectorMemory, InvalidInput
+
+    memory = InMemoryVectorMemory()
+    with pytest.raises(InvalidInput, match="single str"):
+        await memory.save_many("hey")  # type: ignore[arg-type]
+    assert await memory.search("hey") == []

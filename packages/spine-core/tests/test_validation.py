@@ -81,3 +81,27 @@ def test_vectors_are_checked_and_normalized() -> None:
     ]:
         with pytest.raises(InvalidInput, match=match):
             validate_vector(bad, 2)
+
+
+def test_nested_non_str_keys_and_literal_backslash_u0000() -> None:
+    with pytest.raises(InvalidInput, match="keys"):
+        encode_metadata({"a": [{"b": {1: "x"}}]})
+    copy, _ = encode_metadata({"p": "C:\\u0000"})  # a backslash then 'u0000': not a NUL
+    assert copy == {"p": "C:\\u0000"}
+
+
+@pytest.mark.parametrize("bad", ["a\ud800", "\udfff"])
+def test_lone_surrogates_are_refused(bad: str) -> None:
+    from spine_core.validation import validate_session_id
+
+    for check in (validate_content, validate_session_id):
+        with pytest.raises(InvalidInput, match="surrogate"):
+            check(bad)
+    with pytest.raises(InvalidInput, match="surrogate"):
+        encode_metadata({"k": bad})
+    with pytest.raises(InvalidInput, match="surrogate"):
+        validate_filter({"k": bad})
+
+
+def test_empty_filter_is_no_filter() -> None:
+    assert validate_filter({}) is None

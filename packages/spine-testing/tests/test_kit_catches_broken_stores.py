@@ -26,6 +26,7 @@ from spine_core import (
     MemoryHit,
     MemoryItem,
     MemoryRecord,
+    PreparedRecord,
     SessionPage,
     State,
 )
@@ -229,11 +230,10 @@ def _plain(item: MemoryItem | str) -> MemoryItem:
 class DropsMetadata(InMemoryVectorMemory):
     """Stores every record without its metadata."""
 
-    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
-        plain = [_plain(i) for i in items]
-        return await super().save_many(
-            [MemoryItem(content=i.content, session_id=i.session_id) for i in plain]
-        )
+    async def write_records(self, records: list[PreparedRecord]) -> None:
+        for record in records:
+            record.metadata, record.metadata_json = {}, "{}"
+        await super().write_records(records)
 
 
 class NewestFirstLoad(InMemoryVectorMemory):

@@ -307,7 +307,8 @@ def registered_seed() -> Iterator[str]:
 async def test_factory_for_drops_options_the_backend_lacks(registered_seed: str) -> None:
     factory = factory_for(registered_seed, "checkpoint")
     assert list(inspect.signature(factory).parameters) == []
-    assert isinstance(factory(namespace="spk_x", default_ttl=5), MyCheckpoint)
+    store = factory(namespace="spk_x", default_ttl=5)
+    assert isinstance(getattr(store, "wrapped", store), MyCheckpoint)  # open_* wraps it
     report = await run_conformance(factory)
     assert report.ok
     assert report.level == "base"

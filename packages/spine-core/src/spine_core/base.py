@@ -33,6 +33,8 @@ from .validation import (
     encode_metadata,
     validate_content,
     validate_filter,
+    validate_k,
+    validate_limit,
     validate_optional_session_id,
     validate_ttl,
     validate_vector,
@@ -139,9 +141,14 @@ class CheckpointStoreBase(StoreBase):
 
     kind: ClassVar[Kind] = "checkpoint"
     capabilities: CheckpointCapabilities = CheckpointCapabilities()
+    default_ttl: float | None = None
+    """Seconds a session lives after a put without `ttl` (None: forever); capability `ttl`."""
 
     def _check_put_options(self, expected_revision: object, ttl: object) -> float | None:
-        """Validate put's keyword options against the advertised capabilities; return ttl."""
+        """Validate put's keyword options against the advertised capabilities.
+
+        Returns the ttl that applies: the one given, else the store's `default_ttl`.
+        """
         if expected_revision is not None:
             if not self.capabilities.revisions:
                 raise self._unsupported("revisions")
@@ -155,7 +162,16 @@ class CheckpointStoreBase(StoreBase):
                 )
         if ttl is not None and not self.capabilities.ttl:
             raise self._unsupported("ttl")
-        return validate_ttl(ttl)
+        ttl = validate_ttl(ttl)
+        return ttl if ttl is not None else self.default_ttl
+
+    def check_list_args(
+        self, tenant_id: object, limit: object, cursor: object
+    ) -> tuple[str | None, int, str | None]:
+        """Validate `list_sessions` arguments; returns (tenant_id, limit, cursor)."""
+        if tenant_id is not None and not isinstance(tenant_id, str):
+            raise InvalidInput(f"tenant_id must be a str or None, got {type(tenant_id).__name__}")
+        return tenant_id, validate_limit(limit), validate_optional_session_id(cursor)
 
     async def revision(self, session_id: str) -> int:
         """0 when missing, else the number of puts since creation (capability `revisions`)."""
@@ -232,6 +248,8 @@ class MemoryStoreBase(StoreBase):
         """Validate and embed records; raises `InvalidInput` before anything is written."""
         from .records import new_record_id, utc_now
 
+        if isinstance(items, str | bytes):
+            raise InvalidInput("save_many takes a sequence of MemoryItem or str, not a single str")
         checked: list[tuple[str, str | None, dict[str, Any], str]] = []
         for item in items:
             if isinstance(item, str):
@@ -257,6 +275,34 @@ class MemoryStoreBase(StoreBase):
                 checked, vectors, strict=True
             )
         ]
+
+    async def prepare_search(
+        self, query: object, k: object, session_id: object, filter: object
+    ) -> tuple[list[float], int, str | None, dict[str, str | int | float | bool] | None]:
+        """Validate search arguments and embed the query: (vector, k, session_id, filter)."""
+        k = validate_k(k)
+        session_id = validate_optional_session_id(session_id)
+        flt = self.check_filter(filter)
+        if not isinstance(query, str):
+            raise InvalidInput(f"query must be a str, got {type(query).__name__}")
+        return await self.embed_query(query), k, session_id, flt
+
+    async def write_records(self, records: list[PreparedRecord]) -> None:
+        """Store validated records atomically (all or none); backends implement this."""
+        raise NotImplementedError
+
+    async def save(
+        self,
+        content: str,
+        *,
+        session_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> MemoryRecord:
+        """Embed and store one record."""
+        item = MemoryItem(content=content, session_id=session_id, metadata=metadata)
+        [prepared] = await self.prepare([item])
+        await self.write_records([prepared])
+        return prepared.record()
 
     async def embed_query(self, query: str) -> list[float]:
         """The unit vector of a search query (validated like content)."""
@@ -297,8 +343,12 @@ class MemoryStoreBase(StoreBase):
         raise self._unsupported("prune")
 
     async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
-        """Save many records in batches (capability `save_many`)."""
-        raise self._unsupported("save_many")
+        """Save many records at once, all or none (capability `save_many`)."""
+        if not self.capabilities.save_many:
+            raise self._unsupported("save_many")
+        prepared = await self.prepare(items)
+        await self.write_records(prepared)
+        return [p.record() for p in prepared]
 
     async def search(
         self,

@@ -12,7 +12,7 @@ from pydantic_core import PydanticSerializationError
 from .errors import DataError, InvalidInput
 from .migrations import migrate
 from .state import STATE_VERSION, State
-from .validation import validate_session_id
+from .validation import has_escaped_nul, validate_session_id
 
 __all__ = ["dump_state", "load_state"]
 
@@ -33,26 +33,12 @@ def dump_state(state: State) -> str:
     # Cheap pre-checks on the hot path; the precise (slower) parse runs only on a hit.
     if "NaN" in raw or "Infinity" in raw:
         json.loads(raw, parse_constant=_reject_constant)
-    if "\\u0000" in raw and _has_escaped_nul(raw):
+    if "\\u0000" in raw and has_escaped_nul(raw):
         raise InvalidInput(
             f"state of session {state.session_id!r} contains a NUL character, "
             "which not every backend can store"
         )
     return raw
-
-
-def _has_escaped_nul(raw: str) -> bool:
-    # "\u0000" preceded by an odd number of backslashes is a real NUL escape; an even
-    # number means the text contained a literal backslash followed by "u0000".
-    start = 0
-    while (i := raw.find("\\u0000", start)) != -1:
-        j = i
-        while j > 0 and raw[j - 1] == "\\":
-            j -= 1
-        if (i - j) % 2 == 0:
-            return True
-        start = i + 1
-    return False
 
 
 def load_state(raw: str | bytes | bytearray | dict[str, Any], *, session_id: str) -> State:

@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .base import CheckpointStoreBase, MemoryStoreBase
+from .base import CheckpointStoreBase, MemoryStoreBase, PreparedRecord
 from .capabilities import CheckpointCapabilities, MemoryCapabilities, Topology
 from .codec import dump_state, load_state
 from .errors import ConflictError
 from .protocols import Embedder, SessionInfo, SessionPage
-from .records import MemoryHit, MemoryItem, MemoryRecord, matches_filter, utc_now
+from .records import MemoryHit, MemoryRecord, matches_filter, utc_now
 from .state import State
 from .validation import (
     validate_before,
-    validate_k,
     validate_limit,
-    validate_optional_session_id,
     validate_record_id,
     validate_session_id,
     validate_ttl,
@@ -94,7 +91,6 @@ class InMemoryCheckpointStore(CheckpointStoreBase):
         revision = current.revision if current else 0
         if expected_revision is not None and expected_revision != revision:
             raise ConflictError(state.session_id, expected_revision, revision)
-        ttl = ttl if ttl is not None else self.default_ttl
         self._data[state.session_id] = _Entry(
             raw,
             revision + 1,
@@ -121,8 +117,7 @@ class InMemoryCheckpointStore(CheckpointStoreBase):
         self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
     ) -> SessionPage:
         """Sessions in id order after `cursor`, optionally of one tenant."""
-        limit = validate_limit(limit)
-        cursor = validate_optional_session_id(cursor)
+        tenant_id, limit, cursor = self.check_list_args(tenant_id, limit, cursor)
         ids = sorted(
             sid
             for sid in list(self._data)
@@ -189,29 +184,10 @@ class InMemoryVectorMemory(MemoryStoreBase):
 
         return row.record.model_copy(update={"metadata": json.loads(row.metadata_json)})
 
-    async def save(
-        self,
-        content: str,
-        *,
-        session_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> MemoryRecord:
-        """Embed and store one record."""
-        return (
-            await self.save_many(
-                [MemoryItem(content=content, session_id=session_id, metadata=metadata)]
-            )
-        )[0]
-
-    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
-        """Embed and store many records, all or nothing."""
-        prepared = await self.prepare(items)
-        out = []
-        for p in prepared:
-            row = _Row(p.record(), p.vector, p.metadata_json)
-            self._rows[p.id] = row
-            out.append(self._copy(row))
-        return out
+    async def write_records(self, records: list[PreparedRecord]) -> None:
+        """Keep validated records (already embedded) in the dict."""
+        for p in records:
+            self._rows[p.id] = _Row(p.record(), p.vector, p.metadata_json)
 
     async def search(
         self,
@@ -222,10 +198,7 @@ class InMemoryVectorMemory(MemoryStoreBase):
         filter: dict[str, str | int | float | bool] | None = None,
     ) -> list[MemoryHit]:
         """Exact cosine search, best first."""
-        k = validate_k(k)
-        session_id = validate_optional_session_id(session_id)
-        flt = self.check_filter(filter)
-        q = await self.embed_query(query)
+        q, k, session_id, flt = await self.prepare_search(query, k, session_id, filter)
         scored = (
             (sum(a * b for a, b in zip(q, row.vector, strict=True)), row)
             for row in self._rows.values()

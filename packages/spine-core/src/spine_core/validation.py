@@ -20,6 +20,7 @@ __all__ = [
     "MAX_CONTENT_CHARS",
     "MAX_SESSION_ID_CHARS",
     "encode_metadata",
+    "has_escaped_nul",
     "validate_before",
     "validate_content",
     "validate_filter",
@@ -40,6 +41,30 @@ MAX_LIMIT = 100_000
 _NAMESPACE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,62}")
 
 
+def _encodable(text: str, what: str) -> str:
+    # Lone surrogates ("\ud800") are valid Python str but not UTF-8: no backend can store them.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{what} contains a lone surrogate, which is not valid UTF-8") from None
+    return text
+
+
+def has_escaped_nul(json_text: str) -> bool:
+    """True when JSON text holds a NUL character (a real escaped NUL, not a literal backslash)."""
+    # "\u0000" preceded by an odd number of backslashes is a real NUL escape; an even
+    # number means the text contained a literal backslash followed by "u0000".
+    start = 0
+    while (i := json_text.find("\\u0000", start)) != -1:
+        j = i
+        while j > 0 and json_text[j - 1] == "\\":
+            j -= 1
+        if (i - j) % 2 == 0:
+            return True
+        start = i + 1
+    return False
+
+
 def validate_session_id(session_id: object) -> str:
     """A non-empty str of at most 256 characters with no NUL."""
     if not isinstance(session_id, str):
@@ -52,7 +77,7 @@ def validate_session_id(session_id: object) -> str:
         )
     if "\x00" in session_id:
         raise InvalidInput("session id must not contain NUL")
-    return session_id
+    return _encodable(session_id, "session id")
 
 
 def validate_optional_session_id(session_id: object) -> str | None:
@@ -66,7 +91,7 @@ def validate_record_id(record_id: object) -> str:
         raise InvalidInput(f"record id must be a non-empty str, got {record_id!r:.80}")
     if "\x00" in record_id:
         raise InvalidInput("record id must not contain NUL")
-    return record_id
+    return _encodable(record_id, "record id")
 
 
 def validate_namespace(namespace: object) -> str:
@@ -129,7 +154,7 @@ def validate_content(content: object) -> str:
         )
     if "\x00" in content:
         raise InvalidInput("content must not contain NUL")
-    return content
+    return _encodable(content, "content")
 
 
 def _refuse_constant(token: str) -> Any:
@@ -149,11 +174,20 @@ def encode_metadata(metadata: object) -> tuple[dict[str, Any], str]:
     # Parsing our own output gives a deep, JSON-typed copy (tuples become lists, keys must
     # have been str) so later mutation by the caller cannot reach the store.
     copy = json.loads(text, parse_constant=_refuse_constant)
-    if any(not isinstance(key, str) for key in metadata):
-        raise InvalidInput("metadata keys must be str")
-    if "\\u0000" in text or "\x00" in text:
+    # json.dumps turns int/float/bool/None keys into strings at any depth; JSON has none.
+    if not _str_keys(metadata):
+        raise InvalidInput("metadata keys must be str, at every level")
+    if "\\u0000" in text and has_escaped_nul(text):
         raise InvalidInput("metadata must not contain NUL characters")
-    return copy, text
+    return copy, _encodable(text, "metadata")
+
+
+def _str_keys(value: object) -> bool:
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _str_keys(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_str_keys(v) for v in value)
+    return True
 
 
 _SCALAR = (str, int, float, bool)
@@ -178,8 +212,11 @@ def validate_filter(filter: object) -> dict[str, str | int | float | bool] | Non
             )
         if isinstance(value, str) and "\x00" in value:
             raise InvalidInput(f"filter value for {key!r} must not contain NUL")
+        _encodable(key, "filter key")
+        if isinstance(value, str):
+            _encodable(value, f"filter value for {key!r}")
         out[key] = value
-    return out
+    return out or None  # {} constrains nothing: the same as no filter on every backend
 
 
 def validate_vector(vector: Sequence[float], dimension: int) -> list[float]:

@@ -9,11 +9,24 @@ from __future__ import annotations
 
 import os
 import secrets
+from typing import NoReturn
 
 import pytest
 
 from spine_testing import services
 from spine_testing.services import Service
+
+
+def skip_or_fail(message: str, *, required: bool | None = None) -> NoReturn:
+    """Skip with `message`, or fail when services are required (``SPINE_REQUIRE_SERVICES=1``).
+
+    Adapters' skip-when-unreachable probes call this, so CI never hides a missing server.
+    """
+    if services.require_services() if required is None else required:
+        pytest.fail(
+            f"{message} ({services.REQUIRE_ENV} is set: a missing server fails)", pytrace=False
+        )
+    pytest.skip(message)
 
 
 def service_url(service: Service, *, required: bool | None = None) -> str:
@@ -24,11 +37,7 @@ def service_url(service: Service, *, required: bool | None = None) -> str:
     """
     if service.url is not None:
         return services.RedactedURL(service.url)
-    message = f"{service.name} unavailable: {service.reason}"
-    if services.require_services() if required is None else required:
-        message += f" ({services.REQUIRE_ENV} is set: a missing server fails)"
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    skip_or_fail(f"{service.name} unavailable: {service.reason}", required=required)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -89,7 +90,8 @@ def prerequisites(root: Path) -> list[str]:
     """Why a rehearsal cannot run yet (empty when it can)."""
     reasons = incomplete_members(root)
     dists = discover(root)
-    known = {d.name for d in dists}
+    # Private tooling members (spine-release itself) are sources too, just never published.
+    known = {d.name for d in dists} | _private_members(root)
     reasons += [
         f"{name} is a workspace source in pyproject.toml but has no member folder yet"
         for name in declared_sources(root)
@@ -104,6 +106,15 @@ def prerequisites(root: Path) -> list[str]:
     if not any(CLI in d.entry_points.get("console_scripts", {}) for d in dists):
         reasons.append(f"no distribution declares the `{CLI}` command yet")
     return reasons
+
+
+def _private_members(root: Path) -> set[str]:
+    names = set()
+    for pyproject in root.glob("tooling/*/pyproject.toml"):
+        name = tomllib.loads(pyproject.read_text()).get("project", {}).get("name")
+        if isinstance(name, str):
+            names.add(name)
+    return names
 
 
 def scenarios(dists: Iterable[Distribution]) -> list[Scenario]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import time
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -617,9 +618,15 @@ async def ttl_expires(ctx: CheckContext) -> None:
     store = await ctx.store()
     short_id, long_id = ctx.sid("ttl-short"), ctx.sid("ttl-long")
     tenant = ctx.tenant()
+    started = time.monotonic()
     await store.put(State(session_id=short_id, tenant_id=tenant), ttl=_TTL)
     await store.put(State(session_id=long_id, tenant_id=tenant), ttl=60)
-    expect(await store.get(short_id) is not None, "a session with a ttl is missing at once")
+    early = await store.get(short_id) is None
+    # Only a miss that came before the ttl ran out is a failure (a loaded machine may stall).
+    expect(
+        not (early and time.monotonic() - started < _TTL),
+        "a session with a ttl is missing at once",
+    )
     await asyncio.sleep(_PAST_TTL)
     got = await store.get(short_id)
     expect(got is None, f"a session read back {_PAST_TTL}s after a {_TTL}s ttl")
