@@ -339,6 +339,7 @@ async def test_filter_follows_json_equality(db_path: Path) -> None:
             hits = await memory.search("same text", k=100, filter=flt)
             expected = {r.id for r in saved if matches_filter(r.metadata, flt)}
             assert {h.id for h in hits} == expected, flt
+        assert len(await memory.search("same text", k=100, filter={})) == len(saved)
 
 
 # -- transactions, contention and expiry ----------------------------------------------------

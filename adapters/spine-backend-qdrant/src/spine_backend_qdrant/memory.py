@@ -10,13 +10,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from spine_core.base import MemoryStoreBase, PreparedRecord
 from spine_core.capabilities import MemoryCapabilities, StoreInfo, Topology
-from spine_core.errors import ConfigError, InvalidInput
+from spine_core.errors import ConfigError
 from spine_core.protocols import Embedder
 from spine_core.records import MemoryHit, MemoryItem, MemoryRecord, matches_filter
 from spine_core.validation import (
-    validate_k,
     validate_limit,
-    validate_optional_session_id,
     validate_record_id,
     validate_session_id,
 )
@@ -332,34 +330,26 @@ class QdrantMemory(MemoryStoreBase):
             await self._call(_index_op(name, field, schema))
 
     # -- writes ------------------------------------------------------------------------------
-    async def save(
-        self,
-        content: str,
-        *,
-        session_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> MemoryRecord:
-        """Embed and store one record."""
-        item = MemoryItem(content=content, session_id=session_id, metadata=metadata)
-        return (await self.save_many([item]))[0]
-
     async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
         """Embed and store many records in batched upserts of `batch_size` points.
 
         Every item is validated and embedded before anything is written; a backend failure
         part-way leaves the earlier batches saved.
         """
-        if isinstance(items, str | bytes):
-            raise InvalidInput("save_many takes a sequence of MemoryItem or str, not one str")
-        prepared = await self.prepare(list(items))
+        # Kept instead of the base's: it splits the write into upserts of `batch_size` points,
+        # each one `write_records` call, so a large save_many is not all-or-none as the base
+        # (one `write_records` for everything) would promise.
+        prepared = await self.prepare(items)
         await self._ensure_ready()
         for start in range(0, len(prepared), self.batch_size):
-            await self._upsert(prepared[start : start + self.batch_size])
+            await self.write_records(prepared[start : start + self.batch_size])
         return [p.record() for p in prepared]
 
-    async def _upsert(self, batch: list[PreparedRecord]) -> None:
+    async def write_records(self, records: list[PreparedRecord]) -> None:
+        """Upsert validated records as one batch of points."""
         from qdrant_client import models
 
+        await self._ensure_ready()
         points = [
             models.PointStruct(
                 id=p.id,
@@ -372,7 +362,7 @@ class QdrantMemory(MemoryStoreBase):
                     metadata_json=p.metadata_json,
                 ),
             )
-            for p in batch
+            for p in records
         ]
         name = self.collection
         await self._call(lambda c: c.upsert(name, points=points, wait=True))
@@ -443,10 +433,7 @@ class QdrantMemory(MemoryStoreBase):
         """The `k` records most similar to `query` (cosine similarity), best first."""
         from qdrant_client import models
 
-        k = validate_k(k)
-        session_id = validate_optional_session_id(session_id)
-        wanted = self.check_filter(filter)
-        vector = await self.embed_query(query)
+        vector, k, session_id, wanted = await self.prepare_search(query, k, session_id, filter)
         await self._ensure_ready()
         flt, recheck = build_filter(session_id=session_id, metadata=wanted)
         params = (

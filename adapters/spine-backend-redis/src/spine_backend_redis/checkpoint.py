@@ -22,15 +22,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from spine_core.base import CheckpointStoreBase
 from spine_core.capabilities import CheckpointCapabilities, Topology
 from spine_core.codec import dump_state, load_state
-from spine_core.errors import ConfigError, ConflictError, InvalidInput
+from spine_core.errors import ConfigError, ConflictError
 from spine_core.protocols import SessionInfo, SessionPage
 from spine_core.records import utc_now
 from spine_core.state import State
 from spine_core.validation import (
     validate_before,
-    validate_limit,
     validate_namespace,
-    validate_optional_session_id,
     validate_session_id,
     validate_ttl,
 )
@@ -150,7 +148,6 @@ class RedisCheckpoint(CheckpointStoreBase):
         raw = dump_state(state)
         await self._ensure_ready()
         sid = state.session_id
-        ttl = ttl if ttl is not None else self.default_ttl
         keys = (self._keys.session(sid), *self._indexes)
         args = (
             raw,
@@ -195,10 +192,7 @@ class RedisCheckpoint(CheckpointStoreBase):
         self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
     ) -> SessionPage:
         """Sessions in id order after `cursor` (keyset pagination), optionally of one tenant."""
-        limit = validate_limit(limit)
-        cursor = validate_optional_session_id(cursor)
-        if tenant_id is not None and not isinstance(tenant_id, str):  # callers without types
-            raise InvalidInput(f"tenant_id must be a str or None, got {type(tenant_id).__name__}")
+        tenant_id, limit, cursor = self.check_list_args(tenant_id, limit, cursor)
         await self._ensure_ready()
         index = self._keys.sessions if tenant_id is None else self._keys.tenant(tenant_id)
         keys = (index, *self._indexes)

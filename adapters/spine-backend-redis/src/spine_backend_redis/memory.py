@@ -30,14 +30,8 @@ from spine_core.base import MemoryStoreBase, PreparedRecord
 from spine_core.capabilities import MemoryCapabilities, Topology
 from spine_core.errors import ConfigError, DataError
 from spine_core.protocols import Embedder
-from spine_core.records import MemoryHit, MemoryItem, MemoryRecord, matches_filter
-from spine_core.validation import (
-    validate_k,
-    validate_limit,
-    validate_optional_session_id,
-    validate_record_id,
-    validate_session_id,
-)
+from spine_core.records import MemoryHit, MemoryRecord, matches_filter
+from spine_core.validation import validate_limit, validate_record_id, validate_session_id
 
 from ._client import (
     DEFAULT_URL,
@@ -332,39 +326,21 @@ class RedisMemory(MemoryStoreBase):
         await self._conn.run(lambda c: c.ping())
 
     # -- writes ------------------------------------------------------------------------------
-    async def save(
-        self,
-        content: str,
-        *,
-        session_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> MemoryRecord:
-        """Embed and store one record (atomically: vector, record and orderings)."""
-        item = MemoryItem(content=content, session_id=session_id, metadata=metadata)
-        (record,) = await self.prepare([item])
-        await self._ensure_ready()
-        args = self._save_args([record])
-        await self._conn.run(lambda c: MEMORY_SAVE(c, self._save_keys, args))
-        return record.record()
+    async def write_records(self, records: list[PreparedRecord]) -> None:
+        """Store validated records: `batch_size` per round trip (`save` and `save_many`).
 
-    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
-        """Embed and store many records: `batch_size` per round trip.
-
-        The whole call is validated and embedded before anything is written. Each script
-        call writes `_RECORDS_PER_CALL` records atomically (short enough not to stall the
-        server for other clients); a retried batch rewrites the same ids, so a retry never
-        duplicates.
+        Each script call writes `_RECORDS_PER_CALL` records atomically (short enough not to
+        stall the server for other clients); a retried batch rewrites the same ids, so a
+        retry never duplicates.
         """
-        prepared = await self.prepare(items)
         await self._ensure_ready()
-        for start in range(0, len(prepared), self.batch_size):
-            batch = prepared[start : start + self.batch_size]
+        for start in range(0, len(records), self.batch_size):
+            batch = records[start : start + self.batch_size]
             calls = [
                 self._save_args(batch[i : i + _RECORDS_PER_CALL])
                 for i in range(0, len(batch), _RECORDS_PER_CALL)
             ]
             await self._conn.run(lambda c, calls=calls: self._save_calls(c, calls))  # type: ignore[misc]
-        return [p.record() for p in prepared]
 
     async def _save_calls(self, client: Any, calls: list[tuple[Any, ...]]) -> None:
         from redis.exceptions import NoScriptError
@@ -501,10 +477,7 @@ class RedisMemory(MemoryStoreBase):
         a small session is scored exhaustively; a session or filter that matches a small
         share of the namespace by the server's linear scan; anything else by the graph walk.
         """
-        k = validate_k(k)
-        session_id = validate_optional_session_id(session_id)
-        flt = self.check_filter(filter)
-        query_vector = await self.embed_query(query)
+        query_vector, k, session_id, flt = await self.prepare_search(query, k, session_id, filter)
         await self._ensure_ready()
         count = max(k * self.oversample, k + _MIN_EXTRA)
         if session_id is None and not flt:

@@ -11,7 +11,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from spine_core.errors import (
     BackendUnavailable,
@@ -22,8 +22,12 @@ from spine_core.errors import (
 )
 from spine_core.urls import embedded_path, url_options
 
+if TYPE_CHECKING:
+    from ._runner import Engine, Runner
+
 __all__ = [
     "MEMORY",
+    "SQLiteStoreMixin",
     "Target",
     "connect",
     "ensure_schema",
@@ -96,6 +100,53 @@ def parse_url(url: str, allowed: Mapping[str, Callable[[str], Any]]) -> tuple[st
 def optional_float(raw: str) -> float | None:
     """A URL option that is a number of seconds, or empty/'none' for None."""
     return None if raw.strip().lower() in ("", "none", "null") else float(raw)
+
+
+E = TypeVar("E", bound="Engine")
+
+
+class SQLiteStoreMixin:
+    """What both stores share: `from_url`, `path`, identity and the worker-thread lifecycle.
+
+    Put it before the spine-core base class, so its `_target`, `_close` and `_ping` win.
+    """
+
+    _url_options: ClassVar[Mapping[str, Callable[[str], Any]]]
+    """The query options a `sqlite://` URL may carry, each with its converter."""
+    _where: Target
+    _runner: Runner[Any]
+    namespace: str
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Self:
+        """`sqlite:///relative.db`, `sqlite:////absolute.db` or `sqlite://` (in memory).
+
+        Query options: `namespace`, `busy_timeout` (and `default_ttl` for checkpoints);
+        keyword options win.
+        """
+        path, query = parse_url(url, cls._url_options)
+        store: Callable[..., Self] = cls  # each store's __init__ takes the path first
+        return store(path, **{**query, **options})
+
+    @property
+    def path(self) -> str | None:
+        """The database file, or `None` for an in-memory database."""
+        return self._where.path
+
+    def _target(self) -> str:
+        return f"{self._where.url()}?namespace={self.namespace}"
+
+    async def _start(self, opener: Callable[[Target, str], E]) -> E:
+        """Start the worker thread and open the engine on it for this target and namespace."""
+        where, namespace = self._where, self.namespace
+        engine: E = await self._runner.start(lambda: opener(where, namespace))
+        return engine
+
+    async def _close(self) -> None:
+        await self._runner.stop()
+
+    async def _ping(self) -> None:
+        await self._runner.call(self._runner.engine.ping)
 
 
 # -- connections ------------------------------------------------------------------------------

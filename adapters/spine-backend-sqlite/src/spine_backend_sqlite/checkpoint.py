@@ -12,15 +12,13 @@ from typing import Any, ClassVar
 from spine_core.base import CheckpointStoreBase
 from spine_core.capabilities import CheckpointCapabilities, Topology
 from spine_core.codec import dump_state, load_state
-from spine_core.errors import ConflictError, InvalidInput
+from spine_core.errors import ConflictError
 from spine_core.protocols import SessionInfo, SessionPage
 from spine_core.records import utc_now
 from spine_core.state import State
 from spine_core.validation import (
     validate_before,
-    validate_limit,
     validate_namespace,
-    validate_optional_session_id,
     validate_session_id,
     validate_ttl,
 )
@@ -28,11 +26,11 @@ from spine_core.validation import (
 from ._runner import Runner
 from ._sqlite import (
     Migration,
+    SQLiteStoreMixin,
     Target,
     connect,
     ensure_schema,
     optional_float,
-    parse_url,
     rollback_quietly,
 )
 
@@ -257,7 +255,7 @@ _URL_OPTIONS: dict[str, Callable[[str], Any]] = {
 }
 
 
-class SQLiteCheckpoint(CheckpointStoreBase):
+class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
     """Checkpoints in a SQLite file (or a private in-memory database).
 
     Every optional capability: revisions with cross-process compare-and-set, ttl,
@@ -269,6 +267,7 @@ class SQLiteCheckpoint(CheckpointStoreBase):
     distribution: ClassVar[str] = "spine-backend-sqlite"
     topology: ClassVar[Topology] = "embedded"
     capabilities = _capabilities(Target("spine.db", 5.0))
+    _url_options = _URL_OPTIONS
 
     def __init__(
         self,
@@ -285,32 +284,8 @@ class SQLiteCheckpoint(CheckpointStoreBase):
         self.capabilities = _capabilities(self._where)
         self._runner: Runner[_Engine] = Runner(self._where, "spine-sqlite-checkpoint")
 
-    @classmethod
-    def from_url(cls, url: str, **options: Any) -> SQLiteCheckpoint:
-        """`sqlite:///relative.db`, `sqlite:////absolute.db` or `sqlite://` (in memory).
-
-        Query options: `namespace`, `busy_timeout`, `default_ttl`; keyword options win.
-        """
-        path, url_options = parse_url(url, _URL_OPTIONS)
-        return cls(path, **{**url_options, **options})
-
-    @property
-    def path(self) -> str | None:
-        """The database file, or `None` for an in-memory database."""
-        return self._where.path
-
-    def _target(self) -> str:
-        return f"{self._where.url()}?namespace={self.namespace}"
-
     async def _open(self) -> None:
-        where, namespace = self._where, self.namespace
-        await self._runner.start(lambda: _Engine.open(where, namespace))
-
-    async def _close(self) -> None:
-        await self._runner.stop()
-
-    async def _ping(self) -> None:
-        await self._runner.call(self._runner.engine.ping)
+        await self._start(_Engine.open)
 
     async def put(
         self, state: State, *, expected_revision: int | None = None, ttl: float | None = None
@@ -318,8 +293,6 @@ class SQLiteCheckpoint(CheckpointStoreBase):
         """Store `state`; compare-and-set with `expected_revision`; expire after `ttl`."""
         ttl = self._check_put_options(expected_revision, ttl)
         raw = dump_state(state)
-        if ttl is None:
-            ttl = self.default_ttl
         await self._ensure_ready()
         await self._runner.call(
             self._runner.engine.put,
@@ -353,10 +326,7 @@ class SQLiteCheckpoint(CheckpointStoreBase):
         self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
     ) -> SessionPage:
         """Sessions in id order after `cursor`, optionally of one tenant (keyset pages)."""
-        limit = validate_limit(limit)
-        cursor = validate_optional_session_id(cursor)
-        if tenant_id is not None and not isinstance(tenant_id, str):
-            raise InvalidInput(f"tenant_id must be a str, got {type(tenant_id).__name__}")
+        tenant_id, limit, cursor = self.check_list_args(tenant_id, limit, cursor)
         await self._ensure_ready()
         rows = await self._runner.call(
             self._runner.engine.list_sessions, tenant_id, limit + 1, cursor

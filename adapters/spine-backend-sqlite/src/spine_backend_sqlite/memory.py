@@ -9,21 +9,19 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from spine_core.base import MemoryStoreBase
+from spine_core.base import MemoryStoreBase, PreparedRecord
 from spine_core.capabilities import MemoryCapabilities, Topology
 from spine_core.errors import DataError
 from spine_core.protocols import Embedder
-from spine_core.records import MemoryHit, MemoryItem, MemoryRecord, matches_filter
+from spine_core.records import MemoryHit, MemoryRecord, matches_filter
 from spine_core.validation import (
-    validate_k,
     validate_limit,
-    validate_optional_session_id,
     validate_record_id,
     validate_session_id,
 )
 
 from ._runner import Runner
-from ._sqlite import Migration, Target, connect, ensure_schema, parse_url, rollback_quietly
+from ._sqlite import Migration, SQLiteStoreMixin, Target, connect, ensure_schema, rollback_quietly
 
 if TYPE_CHECKING:
     import numpy as np
@@ -390,7 +388,7 @@ def _capabilities(target: Target) -> MemoryCapabilities:
 _URL_OPTIONS: dict[str, Callable[[str], Any]] = {"namespace": str, "busy_timeout": float}
 
 
-class SQLiteMemory(MemoryStoreBase):
+class SQLiteMemory(SQLiteStoreMixin, MemoryStoreBase):
     """Memory records in a SQLite file (or a private in-memory database), exact search.
 
     Search multiplies the query by a float32 matrix of the namespace's vectors that the
@@ -402,6 +400,7 @@ class SQLiteMemory(MemoryStoreBase):
     distribution: ClassVar[str] = "spine-backend-sqlite"
     topology: ClassVar[Topology] = "embedded"
     capabilities = _capabilities(Target("spine.db", 5.0))
+    _url_options = _URL_OPTIONS
 
     def __init__(
         self,
@@ -416,61 +415,22 @@ class SQLiteMemory(MemoryStoreBase):
         self.capabilities = _capabilities(self._where)
         self._runner: Runner[_Engine] = Runner(self._where, "spine-sqlite-memory")
 
-    @classmethod
-    def from_url(cls, url: str, **options: Any) -> SQLiteMemory:
-        """`sqlite:///relative.db`, `sqlite:////absolute.db` or `sqlite://` (in memory).
-
-        Query options: `namespace`, `busy_timeout`; keyword options win.
-        """
-        path, url_options = parse_url(url, _URL_OPTIONS)
-        return cls(path, **{**url_options, **options})
-
-    @property
-    def path(self) -> str | None:
-        """The database file, or `None` for an in-memory database."""
-        return self._where.path
-
-    def _target(self) -> str:
-        return f"{self._where.url()}?namespace={self.namespace}"
-
     async def _open(self) -> None:
-        where, namespace = self._where, self.namespace
         name, dimension = self.embedder.name, self.embedder.dimension
-        engine = await self._runner.start(lambda: _Engine.open(where, namespace, name, dimension))
+        engine = await self._start(lambda where, ns: _Engine.open(where, ns, name, dimension))
         try:
             self.check_embedder(*engine.stored)
         except BaseException:
             await self._runner.stop()
             raise
 
-    async def _close(self) -> None:
-        await self._runner.stop()
-
-    async def _ping(self) -> None:
-        await self._runner.call(self._runner.engine.ping)
-
-    async def save(
-        self,
-        content: str,
-        *,
-        session_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> MemoryRecord:
-        """Embed and store one record."""
-        item = MemoryItem(content=content, session_id=session_id, metadata=metadata)
-        return (await self.save_many([item]))[0]
-
-    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
-        """Embed and store many records in one transaction: all or nothing."""
-        prepared = await self.prepare(items)
-        if not prepared:
-            return []
+    async def write_records(self, records: list[PreparedRecord]) -> None:
+        """Insert validated records in one transaction: all or nothing."""
+        if not records:
+            return
         await self._ensure_ready()
-        rows = [
-            (p.id, p.session_id, p.ts.timestamp(), p.metadata_json, p.content) for p in prepared
-        ]
-        await self._runner.call(self._runner.engine.insert, rows, [p.vector for p in prepared])
-        return [p.record() for p in prepared]
+        rows = [(p.id, p.session_id, p.ts.timestamp(), p.metadata_json, p.content) for p in records]
+        await self._runner.call(self._runner.engine.insert, rows, [p.vector for p in records])
 
     async def search(
         self,
@@ -481,10 +441,7 @@ class SQLiteMemory(MemoryStoreBase):
         filter: dict[str, str | int | float | bool] | None = None,
     ) -> list[MemoryHit]:
         """The `k` records most similar to `query` (exact cosine), best first."""
-        k = validate_k(k)
-        session_id = validate_optional_session_id(session_id)
-        flt = self.check_filter(filter)
-        vector = await self.embed_query(query)
+        vector, k, session_id, flt = await self.prepare_search(query, k, session_id, filter)
         await self._ensure_ready()
         hits = await self._runner.call(self._runner.engine.search, vector, k, session_id, flt)
         return [MemoryHit(record=_record(row), score=score) for row, score in hits]

@@ -14,13 +14,7 @@ from spine_core.errors import ConflictError
 from spine_core.protocols import SessionInfo, SessionPage
 from spine_core.records import utc_now
 from spine_core.state import State
-from spine_core.validation import (
-    validate_before,
-    validate_limit,
-    validate_namespace,
-    validate_optional_session_id,
-    validate_session_id,
-)
+from spine_core.validation import validate_before, validate_namespace, validate_session_id
 
 from ._connection import DEFAULT_URL, StandInServer, check_url, connect
 
@@ -100,7 +94,11 @@ class {{ P }}Checkpoint(CheckpointStoreBase):
         self, state: State, *, expected_revision: int | None = None, ttl: float | None = None
     ) -> None:
         """Store `state`; with `expected_revision`, only if the stored revision is that one."""
-        self._check_put_options(expected_revision, ttl)  # ttl is not advertised: it raises
+        # Validates the options (ttl is not advertised, so passing one raises) and returns
+        # the ttl that applies: the given one, else `self.default_ttl`.
+        # REPLACE: with `ttl=True` advertised (and a `default_ttl=` option that sets
+        # `self.default_ttl`), make the session expire `ttl` seconds after this put.
+        ttl = self._check_put_options(expected_revision, ttl)
         raw = dump_state(state)  # validates: bad input fails before anything is written
         await self._ensure_ready()
         rows = self._rows()
@@ -140,8 +138,7 @@ class {{ P }}Checkpoint(CheckpointStoreBase):
         self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
     ) -> SessionPage:
         """Sessions in session-id (code point) order after `cursor`, optionally of one tenant."""
-        limit = validate_limit(limit)
-        cursor = validate_optional_session_id(cursor)
+        tenant_id, limit, cursor = self.check_list_args(tenant_id, limit, cursor)
         await self._ensure_ready()
         rows = self._rows()
         # REPLACE: a range read on the server, ordered by session id, starting after

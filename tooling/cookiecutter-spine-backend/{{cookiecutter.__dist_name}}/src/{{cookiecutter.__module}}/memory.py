@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from spine_core.base import MemoryStoreBase
+from spine_core.base import MemoryStoreBase, PreparedRecord
 from spine_core.capabilities import MemoryCapabilities, Topology
 from spine_core.protocols import Embedder
-from spine_core.records import MemoryHit, MemoryItem, MemoryRecord, matches_filter
-from spine_core.validation import (
-    validate_k,
-    validate_limit,
-    validate_optional_session_id,
-    validate_record_id,
-    validate_session_id,
-)
+from spine_core.records import MemoryHit, MemoryRecord, matches_filter
+from spine_core.validation import validate_limit, validate_record_id, validate_session_id
 
 from ._connection import DEFAULT_URL, StandInServer, check_url, connect
 
@@ -122,28 +115,19 @@ class {{ P }}Memory(MemoryStoreBase):
         # REPLACE: the collection, table or key prefix that holds this namespace's records.
         return self._server.table(f"memory/{self.namespace}")
 
-    async def save(
-        self,
-        content: str,
-        *,
-        session_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> MemoryRecord:
-        """Embed and store one record."""
-        item = MemoryItem(content=content, session_id=session_id, metadata=metadata)
-        return (await self.save_many([item]))[0]
+    async def write_records(self, records: list[PreparedRecord]) -> None:
+        """Store validated, embedded records: all of them or none.
 
-    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
-        """Embed and store many records: all of them, or none when one is invalid."""
-        prepared = await self.prepare(items)  # validates and embeds before any write
+        The base class's `save` and `save_many` call this after `prepare` has validated and
+        embedded every record, so bad input never reaches the server.
+        """
         await self._ensure_ready()
         rows = [
             _Row(p.id, p.content, p.session_id, p.metadata, p.metadata_json, p.ts, p.vector)
-            for p in prepared
+            for p in records
         ]
-        # REPLACE: one batched write (a pipeline, executemany, an upsert of points).
+        # REPLACE: one batched, atomic write (a transaction, a pipeline, an upsert of points).
         self._rows().update((row.id, row) for row in rows)
-        return [row.record() for row in rows]
 
     async def search(
         self,
@@ -154,10 +138,7 @@ class {{ P }}Memory(MemoryStoreBase):
         filter: dict[str, str | int | float | bool] | None = None,
     ) -> list[MemoryHit]:
         """The `k` records most similar to `query`, best first (cosine similarity in [-1, 1])."""
-        k = validate_k(k)
-        session_id = validate_optional_session_id(session_id)
-        wanted = self.check_filter(filter)
-        vector = await self.embed_query(query)
+        vector, k, session_id, wanted = await self.prepare_search(query, k, session_id, filter)
         await self._ensure_ready()
         # REPLACE: the server's nearest-neighbour search, restricted to the session and the
         # metadata filter on the server. Convert its distance to cosine similarity (for a
