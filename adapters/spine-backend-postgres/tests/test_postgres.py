@@ -22,6 +22,7 @@ from spine_backend_postgres import PgVectorMemory, PostgresCheckpoint
 from spine_core import (
     BackendUnavailable,
     ConfigError,
+    ConflictError,
     DataError,
     HashEmbedder,
     InMemoryVectorMemory,
@@ -186,6 +187,15 @@ def test_url_options_and_redaction() -> None:
     with pytest.raises(ConfigError) as err:
         PostgresCheckpoint("host=h password=hunter2-secret bogus")
     assert "hunter2" not in str(err.value)
+
+
+def test_the_dsn_stays_out_of_every_repr() -> None:
+    url = "postgresql://app:hunter2-secret@db.example:6543/agents"
+    for store in (PostgresCheckpoint.from_url(url), PgVectorMemory.from_url(url)):
+        target = store._db.target
+        assert target is not None
+        assert target.dsn.startswith("postgresql://app:hunter2")
+        assert "hunter2" not in repr(target) + repr(store._db.options) + repr(store)
 
 
 async def test_opened_by_url_and_by_name_through_the_registry(
@@ -465,6 +475,39 @@ def test_compare_and_set_across_processes(pg_url: str, schema_on: SchemaOn) -> N
     assert rows == [(100, 100)], "no increment may be lost"
 
 
+async def test_compare_and_set_retries_when_the_session_comes_back_to_expected(
+    pg_url: str, schema_on: SchemaOn
+) -> None:
+    schema = schema_on(pg_url)
+    async with PostgresCheckpoint.from_url(pg_url, schema=schema) as store:
+        await store.put(State(session_id="s"))
+        await store.put(State(session_id="s"))  # revision 2: a CAS at 1 fails
+        read_revision = store.revision
+        calls = 0
+
+        async def racing_revision(session_id: str) -> int:
+            # Between the failed CAS and this read, another writer deletes and re-creates
+            # the session: it is back at revision 1, so the CAS may now succeed.
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                await store.delete(session_id)
+                await store.put(State(session_id=session_id))
+            return await read_revision(session_id)
+
+        store.revision = racing_revision  # type: ignore[method-assign]
+        await store.put(State(session_id="s", scratch={"won": True}), expected_revision=1)
+        assert calls == 1
+        assert await read_revision("s") == 2
+        got = await store.get("s")
+        assert got is not None
+        assert got.scratch == {"won": True}
+        # A real mismatch still raises at once, with the revision it found.
+        with pytest.raises(ConflictError) as err:
+            await store.put(State(session_id="s"), expected_revision=1)
+        assert (err.value.expected, err.value.actual) == (1, 2)
+
+
 @pytest.mark.parametrize(
     "corrupt",
     [
@@ -689,6 +732,30 @@ async def test_metadata_is_jsonb_and_round_trips(
         again = await memory.get(record.id)
     assert again == record
     assert json.dumps(again.metadata, sort_keys=True) == json.dumps(meta, sort_keys=True)  # type: ignore[union-attr]
+
+
+async def test_metadata_json_round_trips_exactly(
+    pg_url: str, pg_shared_schema: str, unique_prefix: str
+) -> None:
+    meta = {"zz": 1, "a": 2, "big": 1e300, "f": 1e16, "neg0": -0.0}
+    async with PgVectorMemory.from_url(
+        pg_url, schema=pg_shared_schema, namespace=unique_prefix
+    ) as memory:
+        record = await memory.save("exact metadata", metadata=meta, session_id="s")
+        got = await memory.get(record.id)
+        loaded = await memory.load("s")
+        hits = await memory.search("exact metadata", k=1)
+        filtered = await memory.search("exact metadata", k=1, filter={"zz": 1})
+    assert got is not None
+    assert [r.id for r in loaded] == [record.id]
+    expected = json.dumps(meta)
+    for found in (got.metadata, loaded[0].metadata, hits[0].record.metadata):
+        assert json.dumps(found) == expected
+        assert found == meta
+        assert isinstance(found["big"], float)
+        assert isinstance(found["f"], float)
+        assert str(found["neg0"]) == "-0.0"
+    assert [h.record.id for h in filtered] == [record.id]
 
 
 async def test_wide_vectors_are_searched_exactly(

@@ -7,7 +7,7 @@ DSN (a missing driver is reported as a `ConfigError` naming what to install).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -114,7 +114,8 @@ def split_url_options(url: str) -> tuple[str, dict[str, Any]]:
 class Target:
     """Where a store connects: the DSN (secret) and a printable, password-free description."""
 
-    dsn: str
+    dsn: str = field(repr=False)
+    """The libpq DSN; it may hold a password, so it is kept out of the repr."""
     shown: str
     """`postgresql://user@host:port/dbname`, never with a password."""
     where: str

@@ -8,28 +8,21 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from spine_core.base import CheckpointStoreBase
 from spine_core.capabilities import CheckpointCapabilities, Topology
 from spine_core.codec import dump_state, load_state
-from spine_core.errors import ConflictError, InvalidInput
+from spine_core.errors import ConflictError
 from spine_core.protocols import SessionInfo, SessionPage
 from spine_core.records import utc_now
 from spine_core.state import State
 from spine_core.validation import (
     validate_before,
-    validate_limit,
     validate_namespace,
-    validate_optional_session_id,
     validate_session_id,
     validate_ttl,
 )
 
-from ._config import (
-    ConnectOptions,
-    PoolerMode,
-    parse_target,
-    split_url_options,
-    validate_identifier,
-)
+from ._config import PoolerMode, validate_identifier
 from ._migrations import Migration, Names, ensure_migrated
-from ._pool import Connector, single
+from ._pool import single
+from ._store import PostgresStore
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -39,6 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["PostgresCheckpoint"]
 
 _LIVE = "(c.expires_at IS NULL OR c.expires_at > now())"
+
+_CAS_ATTEMPTS = 8
+"""Conditional writes tried before a `ConflictError` whose revisions happen to match."""
 
 
 def _v1(n: Names) -> list[Composed]:
@@ -139,7 +135,7 @@ class _Queries:
         )
 
 
-class PostgresCheckpoint(CheckpointStoreBase):
+class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
     """Checkpoints in PostgreSQL: JSON state, atomic compare-and-set, TTL, listing, pruning.
 
     Many processes may write at once. Open it with a URL
@@ -181,16 +177,15 @@ class PostgresCheckpoint(CheckpointStoreBase):
         self.schema = validate_identifier(schema, what="schema")
         self.table_prefix = validate_identifier(table_prefix, what="table_prefix")
         self.default_ttl = validate_ttl(default_ttl)
-        options = ConnectOptions(
+        options = self._connect(
+            dsn,
+            pool,
             pooler=pooler,
             pool_min_size=pool_min_size,
             pool_max_size=pool_max_size,
             pool_timeout=pool_timeout,
             connect_timeout=connect_timeout,
             retries=retries,
-        )
-        self._db = Connector(
-            target=None if dsn is None else parse_target(dsn), pool=pool, options=options
         )
         self._names = Names(self.schema, self.table_prefix)
         self._q = _Queries(self._names)
@@ -210,15 +205,6 @@ class PostgresCheckpoint(CheckpointStoreBase):
             },
         )
 
-    @classmethod
-    def from_url(cls, url: str, **options: Any) -> PostgresCheckpoint:
-        """A store for `postgresql://user:password@host:5432/db?sslmode=require&schema=app`.
-
-        `postgres://` works too. Spine options may ride in the query string; keywords win.
-        """
-        dsn, from_query = split_url_options(url)
-        return cls(dsn, **{**from_query, **options})
-
     def _target(self) -> str:
         return f"{self._db.shown}#{self.schema}.{self.table_prefix}checkpoints/{self.namespace}"
 
@@ -230,15 +216,6 @@ class PostgresCheckpoint(CheckpointStoreBase):
 
         await self._db.open(bootstrap)
 
-    async def _close(self) -> None:
-        await self._db.close()
-
-    async def _ping(self) -> None:
-        async def ping(conn: AsyncConnection[Any]) -> None:
-            await conn.execute("SELECT 1", prepare=self._db.prepare)
-
-        await self._db.run(ping)
-
     async def put(
         self, state: State, *, expected_revision: int | None = None, ttl: float | None = None
     ) -> None:
@@ -246,8 +223,6 @@ class PostgresCheckpoint(CheckpointStoreBase):
         ttl = self._check_put_options(expected_revision, ttl)
         raw = dump_state(state)
         await self._ensure_ready()
-        if ttl is None:
-            ttl = self.default_ttl
         params = {
             "ns": self.namespace,
             "sid": state.session_id,
@@ -270,11 +245,21 @@ class PostgresCheckpoint(CheckpointStoreBase):
                 cur = await conn.execute(query, params, prepare=prepare)
                 return await cur.fetchone() is not None
 
-        if not await self._db.run(write, retry=False) and expected_revision is not None:
-            # The write did not happen; read the revision only to explain why.
-            raise ConflictError(
-                state.session_id, expected_revision, await self.revision(state.session_id)
-            )
+        if expected_revision is None:
+            await self._db.run(write, retry=False)
+            return
+        for _ in range(_CAS_ATTEMPTS):
+            if await self._db.run(write, retry=False):
+                return
+            # The write did not happen; read the revision to explain why.
+            actual = await self.revision(state.session_id)
+            if actual != expected_revision:
+                raise ConflictError(state.session_id, expected_revision, actual)
+            # Another writer brought the session back to `expected_revision` (delete and
+            # re-put, or expiry and re-put) between the two statements: try again.
+        raise ConflictError(
+            state.session_id, expected_revision, await self.revision(state.session_id)
+        )
 
     async def get(self, session_id: str) -> State | None:
         """A fresh copy of the stored state, or `None` (also when expired)."""
@@ -297,10 +282,7 @@ class PostgresCheckpoint(CheckpointStoreBase):
         self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
     ) -> SessionPage:
         """Sessions in session-id (code point) order after `cursor`, optionally of one tenant."""
-        limit = validate_limit(limit)
-        cursor = validate_optional_session_id(cursor)
-        if tenant_id is not None and not isinstance(tenant_id, str):
-            raise InvalidInput(f"tenant_id must be a str or None, got {type(tenant_id).__name__}")
+        tenant_id, limit, cursor = self.check_list_args(tenant_id, limit, cursor)
         params = {
             "ns": self.namespace,
             "tenant": tenant_id,
@@ -308,7 +290,7 @@ class PostgresCheckpoint(CheckpointStoreBase):
             "limit": limit + 1,
         }
         query = self._q.list if tenant_id is None else self._q.list_tenant
-        rows = await self._all(query, params)
+        rows = await self._fetch(query, params)
         sessions = [
             SessionInfo(
                 session_id=sid,
@@ -336,26 +318,3 @@ class PostgresCheckpoint(CheckpointStoreBase):
                 return sum(1 for (stale,) in await cur.fetchall() if stale)
 
         return await self._db.run(run, retry=False)
-
-    # -- helpers ------------------------------------------------------------------------------
-    async def _one(self, query: bytes, params: Any, *, fetch: bool = True) -> Any:
-        await self._ensure_ready()
-        prepare = self._db.prepare
-
-        async def run(conn: AsyncConnection[Any]) -> Any:
-            async with single(conn):
-                cur = await conn.execute(query, params, prepare=prepare)
-                return await cur.fetchone() if fetch else None
-
-        return await self._db.run(run)
-
-    async def _all(self, query: bytes, params: Any) -> list[Any]:
-        await self._ensure_ready()
-        prepare = self._db.prepare
-
-        async def run(conn: AsyncConnection[Any]) -> list[Any]:
-            async with single(conn):
-                cur = await conn.execute(query, params, prepare=prepare)
-                return await cur.fetchall()
-
-        return await self._db.run(run)

@@ -7,29 +7,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from spine_core.base import MemoryStoreBase
+from spine_core.base import MemoryStoreBase, PreparedRecord
 from spine_core.capabilities import MemoryCapabilities, Topology
 from spine_core.errors import ConfigError
 from spine_core.protocols import Embedder
-from spine_core.records import MemoryHit, MemoryItem, MemoryRecord
-from spine_core.validation import (
-    validate_k,
-    validate_limit,
-    validate_optional_session_id,
-    validate_record_id,
-    validate_session_id,
-)
+from spine_core.records import MemoryHit, MemoryRecord
+from spine_core.validation import validate_limit, validate_record_id, validate_session_id
 
 from . import _vector
-from ._config import (
-    ConnectOptions,
-    PoolerMode,
-    parse_target,
-    split_url_options,
-    validate_identifier,
-)
+from ._config import PoolerMode, validate_identifier
 from ._migrations import Migration, Names, ensure_migrated, locked
-from ._pool import Connector, single
+from ._store import PostgresStore
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -42,7 +30,9 @@ IterativeScan = Literal["relaxed_order", "strict_order", "off"]
 HNSW_MAX_DIMENSION = 2000
 """pgvector indexes `vector` columns of at most 2,000 dimensions; above, search is exact."""
 
-_COLUMNS = "r.id, r.content, r.session_id, r.metadata::text, r.ts"
+# metadata_text is the caller's JSON exactly (jsonb would reorder keys and rewrite numbers:
+# 1e300 or 1e16 would come back as ints, -0.0 as 0); the jsonb column serves filters only.
+_COLUMNS = "r.id, r.content, r.session_id, r.metadata_text, r.ts"
 
 
 def _meta_v1(n: Names) -> list[Composed]:
@@ -86,6 +76,7 @@ def vector_migrations(
                 ' session_id text COLLATE "C",'
                 " content text NOT NULL,"
                 " metadata jsonb NOT NULL,"
+                " metadata_text text NOT NULL,"
                 " ts timestamptz NOT NULL,"
                 " embedding {ext}.vector({dim}) NOT NULL,"
                 " PRIMARY KEY (namespace, id))"
@@ -136,8 +127,9 @@ class _Queries:
             return sql.SQL(text).format(t=t, ext=ext, meta=n.table("memory_meta")).as_bytes(None)
 
         self.insert = q(
-            "INSERT INTO {t} (namespace, id, session_id, content, metadata, ts, embedding)"
-            " VALUES (%s, %s, %s, %s, %s::jsonb, %s, %b::{ext}.vector)"
+            "INSERT INTO {t}"
+            " (namespace, id, session_id, content, metadata, metadata_text, ts, embedding)"
+            " VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %b::{ext}.vector)"
             # Ids are minted client-side, so a retried batch cannot insert twice.
             " ON CONFLICT (namespace, id) DO NOTHING"
         )
@@ -181,10 +173,11 @@ def _record(row: Sequence[Any]) -> MemoryRecord:
     )
 
 
-class PgVectorMemory(MemoryStoreBase):
+class PgVectorMemory(PostgresStore, MemoryStoreBase):
     """Semantic memory in PostgreSQL with pgvector: HNSW cosine search, filters, all options.
 
-    Metadata is JSONB with a GIN index serving equality filters. Needs the `vector`
+    Metadata is kept as the caller's exact JSON text, plus a JSONB copy with a GIN index
+    serving equality filters. Needs the `vector`
     extension on the server; it is created on first use when the role may, and a server
     without pgvector is refused with a `ConfigError` that says so. Search runs with the
     store's own HNSW parameters (`ef_search`, `iterative_scan`), set per search
@@ -194,6 +187,7 @@ class PgVectorMemory(MemoryStoreBase):
     backend: ClassVar[str] = "postgres"
     distribution: ClassVar[str] = "spine-backend-postgres"
     topology: ClassVar[Topology] = "server"
+    _url_ignores: ClassVar[tuple[str, ...]] = ("default_ttl",)
 
     def __init__(
         self,
@@ -249,16 +243,15 @@ class PgVectorMemory(MemoryStoreBase):
                 f"hnsw_ef_construction ({self.hnsw_ef_construction}) must be at least "
                 f"2 * hnsw_m ({2 * self.hnsw_m})"
             )
-        options = ConnectOptions(
+        options = self._connect(
+            dsn,
+            pool,
             pooler=pooler,
             pool_min_size=pool_min_size,
             pool_max_size=pool_max_size,
             pool_timeout=pool_timeout,
             connect_timeout=connect_timeout,
             retries=retries,
-        )
-        self._db = Connector(
-            target=None if dsn is None else parse_target(dsn), pool=pool, options=options
         )
         self._names = Names(self.schema, self.table_prefix)
         self._dimension = self.embedder.dimension
@@ -296,16 +289,6 @@ class PgVectorMemory(MemoryStoreBase):
                 "pooler": options.pooler,
             },
         )
-
-    @classmethod
-    def from_url(cls, url: str, **options: Any) -> PgVectorMemory:
-        """A store for `postgresql://user:password@host:5432/db?schema=app`.
-
-        `postgres://` works too. Spine options may ride in the query string; keywords win.
-        """
-        dsn, from_query = split_url_options(url)
-        from_query.pop("default_ttl", None)
-        return cls(dsn, **{**from_query, **options})
 
     def _target(self) -> str:
         return (
@@ -415,42 +398,30 @@ class PgVectorMemory(MemoryStoreBase):
     async def _configure_connection(self, conn: AsyncConnection[Any]) -> None:
         await conn.execute(self._session_settings_sql, self._setting_values)
 
-    async def _close(self) -> None:
-        await self._db.close()
-
-    async def _ping(self) -> None:
-        async def ping(conn: AsyncConnection[Any]) -> None:
-            await conn.execute("SELECT 1", prepare=self._db.prepare)
-
-        await self._db.run(ping)
-
     async def _queries(self) -> _Queries:
         await self._ensure_ready()
         assert self._q is not None
         return self._q
 
     # -- writes ---------------------------------------------------------------------------------
-    async def save(
-        self,
-        content: str,
-        *,
-        session_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> MemoryRecord:
-        """Embed and store one record."""
-        item = MemoryItem(content=content, session_id=session_id, metadata=metadata)
-        return (await self.save_many([item]))[0]
-
-    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
-        """Embed and store many records in one transaction (pipelined), all or nothing."""
-        prepared = await self.prepare(items)
-        if not prepared:
-            return []
+    async def write_records(self, records: list[PreparedRecord]) -> None:
+        """Insert records in one transaction (pipelined), all or nothing."""
+        if not records:
+            return
         q = await self._queries()
         ns, prepare = self.namespace, self._db.prepare
         rows = [
-            (ns, p.id, p.session_id, p.content, p.metadata_json, p.ts, _vector.Vector(p.vector))
-            for p in prepared
+            (
+                ns,
+                p.id,
+                p.session_id,
+                p.content,
+                p.metadata_json,
+                p.metadata_json,
+                p.ts,
+                _vector.Vector(p.vector),
+            )
+            for p in records
         ]
 
         async def write(conn: AsyncConnection[Any]) -> None:
@@ -471,7 +442,6 @@ class PgVectorMemory(MemoryStoreBase):
 
         # Ids are minted before the first attempt, so a retry after a lost commit is harmless.
         await self._db.run(write)
-        return [p.record() for p in prepared]
 
     async def forget(self, record_id: str) -> bool:
         """Delete one record; `True` if it existed."""
@@ -500,10 +470,7 @@ class PgVectorMemory(MemoryStoreBase):
         `filter` keeps records whose metadata has every key equal (JSON equality: `true` is
         not `1`, `1` equals `1.0`).
         """
-        k = validate_k(k)
-        session_id = validate_optional_session_id(session_id)
-        flt = self.check_filter(filter)
-        vector = await self.embed_query(query)
+        vector, k, session_id, flt = await self.prepare_search(query, k, session_id, filter)
         q = await self._queries()
         statement = q.search[session_id is not None, bool(flt)]
         params = {
@@ -556,27 +523,6 @@ class PgVectorMemory(MemoryStoreBase):
         q = await self._queries()
         rows = await self._fetch(q.get, (self.namespace, record_id))
         return _record(rows[0]) if rows else None
-
-    # -- helpers --------------------------------------------------------------------------------
-    async def _fetch(self, query: bytes, params: Any) -> list[Any]:
-        prepare = self._db.prepare
-
-        async def run(conn: AsyncConnection[Any]) -> list[Any]:
-            async with single(conn):
-                cur = await conn.execute(query, params, prepare=prepare)
-                return await cur.fetchall()
-
-        return await self._db.run(run)
-
-    async def _count(self, query: bytes, params: Any) -> int:
-        prepare = self._db.prepare
-
-        async def run(conn: AsyncConnection[Any]) -> int:
-            async with single(conn):
-                cur = await conn.execute(query, params, prepare=prepare)
-                return max(0, cur.rowcount)
-
-        return await self._db.run(run, retry=False)
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:
