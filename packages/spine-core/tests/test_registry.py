@@ -153,3 +153,16 @@ def test_broken_entry_point_reports_import_error(monkeypatch: pytest.MonkeyPatch
         resolve_checkpoint("ghost")
     [row] = [r for r in list_plugins() if r.name == "ghost"]
     assert row.status.startswith("error:")
+
+
+def test_lazy_exports_import_on_first_access() -> None:
+    code = (
+        "import sys, types; from spine_core.lazy import lazy_exports;"
+        "pkg = types.ModuleType('lazypkg'); pkg.__path__ = [];"
+        "sys.modules['lazypkg'] = pkg;"
+        "sub = types.ModuleType('lazypkg.home'); sub.Thing = 42; sys.modules['lazypkg.home'] = sub;"
+        "pkg.__getattr__, pkg.__dir__ = lazy_exports('lazypkg', {'Thing': 'home'});"
+        "print(pkg.Thing, 'Thing' in dir(pkg), hasattr(pkg, 'Other'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["42", "True", "False"]

@@ -10,7 +10,9 @@ Importing this package does not import psycopg; the store classes load on first 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from spine_core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .checkpoint import PostgresCheckpoint
@@ -19,23 +21,12 @@ if TYPE_CHECKING:
 
 __all__ = ["PgVectorMemory", "PostgresCheckpoint", "RawPostgres"]
 
-_LAZY = {
-    "PostgresCheckpoint": ".checkpoint",
-    "PgVectorMemory": ".memory",
-    "RawPostgres": ".raw",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+# The store classes (and their drivers) load on first access.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "PostgresCheckpoint": "checkpoint",
+        "PgVectorMemory": "memory",
+        "RawPostgres": "raw",
+    },
+)

@@ -10,17 +10,19 @@ Importing this package does not import qdrant-client; `QdrantMemory` loads it on
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from spine_core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .memory import QdrantMemory
 
 __all__ = ["QdrantMemory"]
 
-
-def __getattr__(name: str) -> Any:
-    if name == "QdrantMemory":
-        from .memory import QdrantMemory
-
-        return QdrantMemory
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The store classes (and their drivers) load on first access.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "QdrantMemory": "memory",
+    },
+)

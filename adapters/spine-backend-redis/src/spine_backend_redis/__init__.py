@@ -5,7 +5,9 @@ Importing this package does not import redis-py; the store classes load on first
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from spine_core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .checkpoint import RedisCheckpoint
@@ -14,19 +16,12 @@ if TYPE_CHECKING:
 
 __all__ = ["RawRedis", "RedisCheckpoint", "RedisMemory"]
 
-_HOMES = {"RedisCheckpoint": "checkpoint", "RedisMemory": "memory", "RawRedis": "raw"}
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+# The store classes (and their drivers) load on first access.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "RedisCheckpoint": "checkpoint",
+        "RedisMemory": "memory",
+        "RawRedis": "raw",
+    },
+)

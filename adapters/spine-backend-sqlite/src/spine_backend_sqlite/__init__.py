@@ -7,8 +7,9 @@ access (`from spine_backend_sqlite import SQLiteCheckpoint`) or through the Spin
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from spine_core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .checkpoint import SQLiteCheckpoint
@@ -17,22 +18,13 @@ if TYPE_CHECKING:
 
 __all__ = ["RawSQLite", "RawSQLiteSync", "SQLiteCheckpoint", "SQLiteMemory"]
 
-_LAZY = {
-    "SQLiteCheckpoint": ".checkpoint",
-    "SQLiteMemory": ".memory",
-    "RawSQLite": ".raw",
-    "RawSQLiteSync": ".raw",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+# The store classes (and their drivers) load on first access.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "SQLiteCheckpoint": "checkpoint",
+        "SQLiteMemory": "memory",
+        "RawSQLite": "raw",
+        "RawSQLiteSync": "raw",
+    },
+)
