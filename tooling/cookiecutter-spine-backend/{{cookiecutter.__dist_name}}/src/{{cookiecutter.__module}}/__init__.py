@@ -10,8 +10,9 @@ name, `open_{{ 'checkpoint' if checkpoint else 'memory' }}("{{ cookiecutter.back
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from spine_core.lazy import lazy_exports
 
 if TYPE_CHECKING:
 {%- if checkpoint %}
@@ -31,27 +32,18 @@ __all__ = [
 {%- endfor %}
 ]
 
-_LAZY = {
+# The store classes (and their drivers) load on first access.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
 {%- if checkpoint %}
-    "{{ P }}Checkpoint": ".checkpoint",
+        "{{ P }}Checkpoint": "checkpoint",
 {%- endif %}
 {%- if memory %}
-    "{{ P }}Memory": ".memory",
+        "{{ P }}Memory": "memory",
 {%- endif %}
 {%- if checkpoint %}
-    "Raw{{ P }}": ".raw",
+        "Raw{{ P }}": "raw",
 {%- endif %}
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    },
+)
