@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,21 +31,7 @@ from spine_core import (
     State,
 )
 from spine_core.validation import validate_k, validate_session_id
-from spine_testing import ConformanceReport, Level, list_checks, run_conformance
-
-
-def shared(cls: Callable[..., Any]) -> Callable[..., Any]:
-    """A factory honouring "equal options → same data" for in-process stores."""
-    instances: dict[str, Any] = {}
-
-    def factory(**options: Any) -> Any:
-        key = repr(sorted(options.items()))
-        if key not in instances:
-            instances[key] = cls(**options)
-        return instances[key]
-
-    return factory
-
+from spine_testing import ConformanceReport, Level, list_checks, run_conformance, shared_factory
 
 # -- broken checkpoint stores ------------------------------------------------------------------
 
@@ -420,7 +406,7 @@ def reports() -> dict[str, ConformanceReport]:
     async def run_all() -> dict[str, ConformanceReport]:
         out: dict[str, ConformanceReport] = {}
         for broken in CATALOGUE:
-            factory = broken.store if broken.fresh else shared(broken.store)
+            factory = broken.store if broken.fresh else shared_factory(broken.store)
             kind: Kind = (
                 "checkpoint" if issubclass(broken.store, InMemoryCheckpointStore) else "memory"
             )

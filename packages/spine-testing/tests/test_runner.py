@@ -28,22 +28,9 @@ from spine_testing import (
     list_checks,
     run_conformance,
     run_conformance_sync,
+    shared_factory,
 )
 from spine_testing.examples import MyCheckpoint
-
-
-def shared(cls: Callable[..., Any]) -> Callable[..., Any]:
-    """A factory honouring "equal options → same data" for in-process stores."""
-    instances: dict[str, Any] = {}
-
-    def factory(**options: Any) -> Any:
-        key = repr(sorted(options.items()))
-        if key not in instances:
-            instances[key] = cls(**options)
-        return instances[key]
-
-    return factory
-
 
 # -- the registry --------------------------------------------------------------------------
 
@@ -81,7 +68,11 @@ def test_registry_has_the_promised_checks() -> None:
 
 @pytest.mark.parametrize(
     "factory",
-    [shared(InMemoryCheckpointStore), InMemoryCheckpointStore, factory_for("memory", "checkpoint")],
+    [
+        shared_factory(InMemoryCheckpointStore),
+        InMemoryCheckpointStore,
+        factory_for("memory", "checkpoint"),
+    ],
     ids=["shared-instances", "new-instance-per-call", "factory_for"],
 )
 async def test_reference_checkpoint_store_is_full(factory: Callable[..., Any]) -> None:
@@ -94,7 +85,11 @@ async def test_reference_checkpoint_store_is_full(factory: Callable[..., Any]) -
 
 @pytest.mark.parametrize(
     "factory",
-    [shared(InMemoryVectorMemory), InMemoryVectorMemory, factory_for("vector://", "memory")],
+    [
+        shared_factory(InMemoryVectorMemory),
+        InMemoryVectorMemory,
+        factory_for("vector://", "memory"),
+    ],
     ids=["shared-instances", "new-instance-per-call", "factory_for-url"],
 )
 async def test_reference_memory_is_full(factory: Callable[..., Any]) -> None:

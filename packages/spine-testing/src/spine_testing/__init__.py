@@ -14,7 +14,7 @@ print(report.render())
 from .context import CheckContext, StoreFactory
 from .contracts import CheckpointStoreContract, MemoryContract
 from .expect import CheckFailed, CheckSkipped, NotAdvertised
-from .factories import factory_for
+from .factories import factory_for, shared_factory
 from .registry import FUNCTIONAL, Check, get_check, list_checks
 from .report import CheckResult, ConformanceReport, Level, Status
 from .runner import run_conformance, run_conformance_sync
@@ -38,4 +38,5 @@ __all__ = [
     "list_checks",
     "run_conformance",
     "run_conformance_sync",
+    "shared_factory",
 ]

@@ -66,3 +66,20 @@ def factory_for(target: str, kind: Kind) -> StoreFactory:
     setattr(factory, "__signature__", inspect.Signature(params))  # noqa: B010
     factory.__qualname__ = factory.__name__ = f"factory_for({name!r}, {kind!r})"
     return factory
+
+
+def shared_factory(cls: Callable[..., Any]) -> StoreFactory:
+    """A factory for in-process stores that honours "equal options → the same data".
+
+    Each distinct set of options builds one store; asking again with the same options hands
+    back that store, as reopening a file or a server would.
+    """
+    instances: dict[str, Any] = {}
+
+    def factory(**options: Any) -> Any:
+        key = repr(sorted(options.items()))
+        if key not in instances:
+            instances[key] = cls(**options)
+        return instances[key]
+
+    return factory
