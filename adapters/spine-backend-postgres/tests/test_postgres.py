@@ -29,6 +29,7 @@ from spine_core import (
     MemoryItem,
     State,
 )
+from spine_testing import cas_across_processes
 
 SchemaOn = Callable[[str], str]
 
@@ -423,56 +424,9 @@ async def test_table_prefix_and_namespaces_share_tables(pg_url: str, schema_on: 
 
 # -- checkpoints --------------------------------------------------------------------------------
 
-_INCREMENTER = textwrap.dedent(
-    """
-    import asyncio, sys
-    from spine_backend_postgres import PostgresCheckpoint
-    from spine_core import ConflictError, State
 
-    url, schema, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-
-    async def main():
-        async with PostgresCheckpoint.from_url(url, schema=schema) as store:
-            done = 0
-            while done < n:
-                # revision first: a write landing between the two reads then fails the CAS
-                revision = await store.revision("counter")
-                current = await store.get("counter")
-                step = current.step if current else 0
-                try:
-                    await store.put(State(session_id="counter", step=step + 1),
-                                    expected_revision=revision)
-                except ConflictError:
-                    continue
-                done += 1
-        print("ok")
-
-    asyncio.run(main())
-    """
-)
-
-
-def test_compare_and_set_across_processes(pg_url: str, schema_on: SchemaOn) -> None:
-    schema = schema_on(pg_url)
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _INCREMENTER, pg_url, schema, "25"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(4)
-    ]
-    for proc in procs:
-        _out, err = proc.communicate(timeout=180)
-        assert proc.returncode == 0, err
-    rows = _sync(
-        pg_url,
-        sql.SQL(
-            "SELECT revision, (state->>'step')::int FROM {} WHERE session_id = 'counter'"
-        ).format(sql.Identifier(schema, "spine_checkpoints")),
-    )
-    assert rows == [(100, 100)], "no increment may be lost"
+async def test_compare_and_set_across_processes(pg_url: str, schema_on: SchemaOn) -> None:
+    await cas_across_processes(pg_url, {"schema": schema_on(pg_url)})
 
 
 async def test_compare_and_set_retries_when_the_session_comes_back_to_expected(

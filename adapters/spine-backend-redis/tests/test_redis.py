@@ -10,7 +10,6 @@ import asyncio
 import json
 import logging
 import math
-import multiprocessing
 import os
 import re
 import socket
@@ -39,6 +38,7 @@ from spine_core import (
     open_checkpoint,
     open_memory,
 )
+from spine_testing import cas_across_processes
 
 KeyLister = Callable[[str, str], list[bytes]]
 
@@ -224,48 +224,8 @@ async def test_both_stores_on_a_redis_cluster(unique_prefix: str) -> None:
 
 
 # -- cross-process compare-and-set ----------------------------------------------------------------
-def _increment_worker(url: str, namespace: str, sid: str, times: int) -> None:
-    async def run() -> None:
-        async with RedisCheckpoint.from_url(url, namespace=namespace) as store:
-            done = 0
-            while done < times:
-                revision = await store.revision(sid)
-                state = await store.get(sid)
-                assert state is not None
-                try:
-                    await store.put(
-                        state.model_copy(update={"step": state.step + 1}),
-                        expected_revision=revision,
-                    )
-                except ConflictError:
-                    continue
-                done += 1
-
-    asyncio.run(run())
-
-
-def test_cross_process_compare_and_set_loses_no_update(redis8: str, ns8: str) -> None:
-    sid = "cas-counter"
-
-    async def setup() -> None:
-        async with RedisCheckpoint.from_url(redis8, namespace=ns8) as store:
-            await store.put(State(session_id=sid, step=0))
-
-    async def result() -> tuple[int, int]:
-        async with RedisCheckpoint.from_url(redis8, namespace=ns8) as store:
-            state = await store.get(sid)
-            assert state is not None
-            return state.step, await store.revision(sid)
-
-    asyncio.run(setup())
-    ctx = multiprocessing.get_context("fork")  # this test is sync: no event loop is forked
-    workers = [ctx.Process(target=_increment_worker, args=(redis8, ns8, sid, 25)) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-        assert worker.exitcode == 0
-    assert asyncio.run(result()) == (100, 101)
+async def test_cross_process_compare_and_set_loses_no_update(redis8: str, ns8: str) -> None:
+    await cas_across_processes(redis8, {"namespace": ns8})
 
 
 async def test_a_retried_put_is_not_reported_as_its_own_conflict(redis8: str, ns8: str) -> None:

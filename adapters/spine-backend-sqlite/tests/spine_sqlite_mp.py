@@ -12,32 +12,7 @@ from typing import Any
 import numpy  # noqa: F401 - imported before the barrier, so the processes open together
 
 from spine_backend_sqlite import SQLiteCheckpoint, SQLiteMemory
-from spine_core import ConflictError, State
-
-
-def cas_increments(path: str, session_id: str, count: int, barrier: Any) -> None:
-    """Add 1 to the session's `step` `count` times, each with compare-and-set."""
-
-    async def run() -> None:
-        async with SQLiteCheckpoint(path, busy_timeout=30) as store:
-            barrier.wait()
-            done = 0
-            while done < count:
-                # Revision first, then state: if the state moved on in between, the put's
-                # expected revision is stale and conflicts; never the other way round.
-                revision = await store.revision(session_id)
-                state = await store.get(session_id)
-                assert state is not None
-                try:
-                    await store.put(
-                        state.model_copy(update={"step": state.step + 1}),
-                        expected_revision=revision,
-                    )
-                except ConflictError:
-                    continue
-                done += 1
-
-    asyncio.run(run())
+from spine_core import State
 
 
 def first_open(path: str, index: int, barrier: Any) -> None:

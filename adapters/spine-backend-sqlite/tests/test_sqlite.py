@@ -28,6 +28,7 @@ from spine_core import (
     open_memory,
 )
 from spine_core.records import matches_filter
+from spine_testing import cas_across_processes
 
 pytestmark = pytest.mark.usefixtures("sqlite_usable")
 
@@ -62,23 +63,8 @@ def _run_processes(target: Any, args_for: list[tuple[Any, ...]]) -> None:
 # -- across processes ----------------------------------------------------------------------
 
 
-async def test_compare_and_set_across_processes_loses_no_update(
-    db_path: Path, mp_workers: ModuleType
-) -> None:
-    async with SQLiteCheckpoint(db_path) as store:
-        await store.put(State(session_id="counter", step=0))
-    workers, each = 4, 25
-    barrier = multiprocessing.get_context("spawn").Barrier(workers)
-    await asyncio.to_thread(
-        _run_processes,
-        mp_workers.cas_increments,
-        [(str(db_path), "counter", each, barrier)] * workers,
-    )
-    async with SQLiteCheckpoint(db_path) as store:
-        final = await store.get("counter")
-        assert final is not None
-        assert final.step == workers * each
-        assert await store.revision("counter") == workers * each + 1
+async def test_compare_and_set_across_processes_loses_no_update(db_path: Path) -> None:
+    await cas_across_processes(f"sqlite:///{db_path}", {"busy_timeout": 30})
 
 
 async def test_processes_opening_a_fresh_file_together_migrate_it_once(

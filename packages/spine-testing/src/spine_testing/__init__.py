@@ -13,6 +13,7 @@ print(report.render())
 
 from .context import CheckContext, StoreFactory
 from .contracts import CheckpointStoreContract, MemoryContract
+from .crossprocess import cas_across_processes
 from .expect import CheckFailed, CheckSkipped, NotAdvertised
 from .factories import factory_for, shared_factory
 from .registry import FUNCTIONAL, Check, get_check, list_checks
@@ -33,6 +34,7 @@ __all__ = [
     "NotAdvertised",
     "Status",
     "StoreFactory",
+    "cas_across_processes",
     "factory_for",
     "get_check",
     "list_checks",
