@@ -147,7 +147,7 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
 
     backend: ClassVar[str] = "postgres"
     distribution: ClassVar[str] = "spine-backend-postgres"
-    topology: ClassVar[Topology] = "server"
+    topology: Topology = "server"
 
     def __init__(
         self,

@@ -186,7 +186,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
 
     backend: ClassVar[str] = "postgres"
     distribution: ClassVar[str] = "spine-backend-postgres"
-    topology: ClassVar[Topology] = "server"
+    topology: Topology = "server"
     _url_ignores: ClassVar[tuple[str, ...]] = ("default_ttl",)
 
     def __init__(

@@ -9,7 +9,7 @@ from os import PathLike, fspath
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from spine_core.base import MemoryStoreBase, PreparedRecord
-from spine_core.capabilities import MemoryCapabilities, StoreInfo, Topology
+from spine_core.capabilities import MemoryCapabilities, Topology
 from spine_core.errors import ConfigError
 from spine_core.protocols import Embedder
 from spine_core.records import MemoryHit, MemoryItem, MemoryRecord, matches_filter
@@ -83,7 +83,7 @@ class QdrantMemory(MemoryStoreBase):
 
     backend: ClassVar[str] = "qdrant"
     distribution: ClassVar[str] = "spine-backend-qdrant"
-    topology: ClassVar[Topology] = "server"
+    topology: Topology = "server"
 
     def __init__(
         self,
@@ -153,6 +153,7 @@ class QdrantMemory(MemoryStoreBase):
         self._grpc_port = _positive_int("grpc_port", grpc_port)
         self.collection = f"spine_{self.namespace}"
         self.capabilities = _capabilities_for(self)
+        self.topology = "server" if self._where.mode == "server" else "embedded"
         self._client: AsyncQdrantClient | None = None
         self._local: LocalClient | None = None
 
@@ -172,11 +173,6 @@ class QdrantMemory(MemoryStoreBase):
 
     def _target(self) -> str:
         return f"{self._where.display} [{self.collection}]"
-
-    def info(self) -> StoreInfo:
-        """Identity of the store; local modes are 'embedded', servers 'server'."""
-        topology: Topology = "server" if self.mode == "server" else "embedded"
-        return super().info().model_copy(update={"topology": topology})
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def _call(self, op: Callable[[AsyncQdrantClient], Awaitable[T]]) -> T:

@@ -71,7 +71,7 @@ class RedisCheckpoint(CheckpointStoreBase):
 
     backend: ClassVar[str] = "redis"
     distribution: ClassVar[str] = "spine-backend-redis"
-    topology: ClassVar[Topology] = "server"
+    topology: Topology = "server"
     capabilities = CheckpointCapabilities(
         revisions=True,
         ttl=True,

@@ -132,7 +132,7 @@ class RedisMemory(MemoryStoreBase):
 
     backend: ClassVar[str] = "redis"
     distribution: ClassVar[str] = "spine-backend-redis"
-    topology: ClassVar[Topology] = "server"
+    topology: Topology = "server"
 
     def __init__(
         self,

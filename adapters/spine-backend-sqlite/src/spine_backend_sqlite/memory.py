@@ -398,7 +398,7 @@ class SQLiteMemory(SQLiteStoreMixin, MemoryStoreBase):
 
     backend: ClassVar[str] = "sqlite"
     distribution: ClassVar[str] = "spine-backend-sqlite"
-    topology: ClassVar[Topology] = "embedded"
+    topology: Topology = "embedded"
     capabilities = _capabilities(Target("spine.db", 5.0))
     _url_options = _URL_OPTIONS
 

@@ -52,7 +52,8 @@ class StoreBase:
     distribution: ClassVar[str] = "spine-core"
     """The PyPI distribution that ships this store."""
     kind: ClassVar[Kind]
-    topology: ClassVar[Topology] = "unknown"
+    topology: Topology = "unknown"
+    """How the store reaches its data; a class default an instance may refine (e.g. by mode)."""
 
     def __init__(self) -> None:
         self._ready = False

@@ -51,7 +51,7 @@ class InMemoryCheckpointStore(CheckpointStoreBase):
     """Checkpoints in a dict: every optional capability, nothing survives the process."""
 
     backend: ClassVar[str] = "memory"
-    topology: ClassVar[Topology] = "in-process"
+    topology: Topology = "in-process"
     capabilities = CheckpointCapabilities(revisions=True, ttl=True, list_sessions=True, prune=True)
 
     def __init__(self, *, namespace: str = "default", default_ttl: float | None = None) -> None:
@@ -161,7 +161,7 @@ class InMemoryVectorMemory(MemoryStoreBase):
     """Exact cosine search over a list: every optional capability but persistence."""
 
     backend: ClassVar[str] = "vector"
-    topology: ClassVar[Topology] = "in-process"
+    topology: Topology = "in-process"
     capabilities = MemoryCapabilities(
         get=True, forget=True, prune=True, save_many=True, filter=True
     )

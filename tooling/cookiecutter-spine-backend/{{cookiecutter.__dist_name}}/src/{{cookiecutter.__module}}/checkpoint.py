@@ -44,7 +44,7 @@ class {{ P }}Checkpoint(CheckpointStoreBase):
     backend: ClassVar[str] = "{{ cookiecutter.backend_slug }}"
     distribution: ClassVar[str] = "{{ cookiecutter.__dist_name }}"
     # REPLACE: "server" once the store talks to a server ("embedded" for a file, "cluster").
-    topology: ClassVar[Topology] = "in-process"
+    topology: Topology = "in-process"
     # The kit tests exactly what is advertised here, so advertise only what the code does.
     # REPLACE: on the real driver, add durable=True only if acknowledged writes survive a
     # crash or restart, concurrent_writers=True only if several processes may write at once

@@ -56,7 +56,7 @@ class {{ P }}Memory(MemoryStoreBase):
     backend: ClassVar[str] = "{{ cookiecutter.backend_slug }}"
     distribution: ClassVar[str] = "{{ cookiecutter.__dist_name }}"
     # REPLACE: "server" once the store talks to a server ("embedded" for a file, "cluster").
-    topology: ClassVar[Topology] = "in-process"
+    topology: Topology = "in-process"
     # The kit tests exactly what is advertised here, so advertise only what the code does.
     # REPLACE: on the real driver, add persistent=True only if records survive a reopen,
     # approximate=True if search uses an ANN index (and choose its parameters for recall:
