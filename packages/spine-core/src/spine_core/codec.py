@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from pydantic import ValidationError
@@ -75,12 +74,3 @@ def load_state(raw: str | bytes | bytearray | dict[str, Any], *, session_id: str
             f"{exc.error_count()} error(s), first: {exc.errors()[0]['msg']}",
             session_id=session_id,
         ) from exc
-
-
-def is_finite_number(value: Any) -> bool:
-    """True for an int or a finite float (bools excluded)."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    return isinstance(value, float) and math.isfinite(value)

@@ -13,7 +13,7 @@ from typing import Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from .capabilities import CheckpointCapabilities, Health, MemoryCapabilities, StoreInfo
+from .capabilities import CheckpointCapabilities
 from .records import MemoryHit, MemoryItem, MemoryRecord
 from .state import State
 
@@ -223,11 +223,3 @@ class FilterableMemory(Memory, Protocol):
     ) -> list[MemoryHit]:
         """Search restricted to records whose metadata has every `filter` key equal."""
         ...
-
-
-class _Described(Protocol):
-    capabilities: CheckpointCapabilities | MemoryCapabilities
-
-    def info(self) -> StoreInfo: ...
-
-    async def health(self) -> Health: ...
