@@ -202,13 +202,13 @@ def test_lazy_exports_import_on_first_access() -> None:
 
 # -- self-registering plugins (spinekit's entry-point form) ------------------------------------
 
-SELF_REGISTERING = '''
+SELF_REGISTERING = """
 from spine_core import InMemoryCheckpointStore, InMemoryVectorMemory
 from spine_core import register_checkpoint, register_memory
 
 register_checkpoint("{name}", lambda **cfg: InMemoryCheckpointStore(**cfg))
 register_memory("{name}", InMemoryVectorMemory)
-'''
+"""
 
 
 @pytest.fixture
@@ -281,7 +281,7 @@ def test_broken_self_registering_plugin_is_reported_not_raised(plugins: Any) -> 
     assert row.status == "error: ImportError: needs register_provider"
     assert not row.kinds_known
     # Asking for the broken plugin by its own name raises its error.
-    with pytest.raises(ConfigError, match="plugin 'sr-broken' .* cannot be imported"):
+    with pytest.raises(ConfigError, match=r"plugin 'sr-broken' .* cannot be imported"):
         resolve_checkpoint("sr-broken")
 
 
