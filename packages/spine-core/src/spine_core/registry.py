@@ -68,6 +68,7 @@ _KNOWN_KINDS: dict[str, tuple[Kind, ...]] = {
 }
 
 _lock = threading.RLock()
+_plain_lock = threading.Lock()
 _registered: dict[Kind, dict[str, Factory]] = {"checkpoint": {}, "memory": {}}
 _entry_points: dict[tuple[str, Kind], importlib_metadata.EntryPoint] | None = None
 _plain_entry_points: dict[str, importlib_metadata.EntryPoint] | None = None
@@ -224,15 +225,22 @@ def _registrations() -> set[tuple[str, Kind]]:
 
 def _load_plain(ep: importlib_metadata.EntryPoint, *, strict: bool) -> None:
     """Import a self-registering plugin once; `strict` raises its import error as `ConfigError`."""
-    with _lock:  # held so the registrations seen during the import are this plugin's
-        if ep.name not in _plain_loaded and ep.name not in _plain_errors:
+    # Plugin imports are serialized by their own lock, not `_lock`: a module registering
+    # itself while another thread imports it must be able to take `_lock`.
+    with _plain_lock:
+        with _lock:
+            attempted = ep.name in _plain_loaded or ep.name in _plain_errors
             before = _registrations()
+        if not attempted:
             try:
                 ep.load()
             except Exception as exc:  # a plugin's import may fail in any way: report it
-                _plain_errors[ep.name] = f"{type(exc).__name__}: {exc}"
+                with _lock:
+                    _plain_errors[ep.name] = f"{type(exc).__name__}: {exc}"
             else:
-                _plain_loaded[ep.name] = frozenset(_registrations() - before)
+                with _lock:
+                    _plain_loaded[ep.name] = frozenset(_registrations() - before)
+    with _lock:
         error = _plain_errors.get(ep.name)
     if error is not None and strict:
         raise ConfigError(
