@@ -205,3 +205,13 @@ def test_migration_gap_is_caught_as_value_error() -> None:
 
     with pytest.raises(ValueError, match="no migration registered"):
         migrate({"version": 1}, target=2)
+
+
+def test_dir_lists_public_names_only() -> None:
+    from spine_backends import redis
+
+    names = dir(spine_backends)
+    for private in ("Any", "TYPE_CHECKING", "importlib", "annotations", "spine_core"):
+        assert private not in names
+    assert {"State", "SQLiteCheckpoint", "sqlite", "MissingExtraError"} <= set(names)
+    assert dir(redis) == ["RedisCheckpoint", "RedisMemory", "register"]

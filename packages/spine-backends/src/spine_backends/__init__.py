@@ -66,7 +66,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*_adapter_dir(), *SUBMODULES})
+    return sorted({*_adapter_dir(), *SUBMODULES, "__version__"})
 
 
 # The adapter classes are deliberately absent from __all__: `from spine_backends import *`

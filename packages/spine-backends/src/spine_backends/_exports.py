@@ -48,7 +48,12 @@ def lazy_reexports(
         return value
 
     def __dir__() -> list[str]:
-        return sorted({*vars(sys.modules[package]), *homes})
+        # Public names only: not the module's imports (Any, TYPE_CHECKING, …).
+        module = sys.modules[package]
+        public = getattr(module, "__all__", None)
+        if public is None:
+            public = [n for n in vars(module) if not n.startswith("_")]
+        return sorted({*public, *homes})
 
     return __getattr__, __dir__
 

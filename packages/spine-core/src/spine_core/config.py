@@ -5,7 +5,7 @@ checkpoint = "postgresql://app@db/agents"
 memory = "qdrant://${QDRANT_HOST:-localhost}:6333"
 
 [spine.plugins.postgres]
-min_size = 2
+pool_min_size = 2
 
 The file may be spinekit's whole `spine.toml`: keys of other planes (`default_model`, `system`,
 `guards`, `middleware`, …) are ignored. Spine's own tables are checked strictly, so a typo
