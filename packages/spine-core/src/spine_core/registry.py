@@ -20,17 +20,20 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
-from typing import Any
+from typing import Any, cast
 
 from .capabilities import Kind
 from .errors import ConfigError
+from .protocols import CheckpointStore, Memory
 from .redact import redact_text
 from .spi import check_spi_version
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "INSTALL_HINTS",
+    "CheckpointFactory",
     "Factory",
+    "MemoryFactory",
     "PluginInfo",
     "list_checkpoints",
     "list_memories",
@@ -49,6 +52,10 @@ KINDS: tuple[Kind, ...] = ("checkpoint", "memory")
 
 Factory = Callable[..., Any]
 """Anything that builds a store from keyword options: usually the store class itself."""
+CheckpointFactory = Callable[..., CheckpointStore]
+"""A factory of checkpoint stores (spinekit's name)."""
+MemoryFactory = Callable[..., Memory]
+"""A factory of memory stores (spinekit's name)."""
 
 INSTALL_HINTS: dict[str, str] = {
     "sqlite": "spine-backends",
@@ -330,20 +337,20 @@ def _build(kind: Kind, name: str, config: dict[str, Any]) -> Any:
         ) from None
 
 
-def resolve_checkpoint(name: str, **config: Any) -> Any:
+def resolve_checkpoint(name: str, **config: Any) -> CheckpointStore:
     """A checkpoint store built by the factory registered (or installed) under `name`.
 
     `config` is passed to the factory; `ConfigError` on an unknown name or bad options.
     """
-    return _build("checkpoint", name, config)
+    return cast(CheckpointStore, _build("checkpoint", name, config))
 
 
-def resolve_memory(name: str, **config: Any) -> Any:
+def resolve_memory(name: str, **config: Any) -> Memory:
     """A memory store built by the factory registered (or installed) under `name`.
 
     `config` is passed to the factory; `ConfigError` on an unknown name or bad options.
     """
-    return _build("memory", name, config)
+    return cast(Memory, _build("memory", name, config))
 
 
 def _names(kind: Kind) -> list[str]:
