@@ -134,7 +134,7 @@ def test_capabilities_per_mode(tmp_path: Path) -> None:
 
 
 def test_registry_finds_the_memory_entry_point() -> None:
-    assert resolve_memory("qdrant") is QdrantMemory
+    assert isinstance(resolve_memory("qdrant", location=":memory:"), QdrantMemory)
     store = open_memory("qdrant+local://", namespace="reg")
     assert isinstance(store, QdrantMemory)
 

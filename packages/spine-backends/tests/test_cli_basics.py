@@ -62,7 +62,17 @@ def test_plugin_list_json(spine) -> None:
     assert rows["sqlite"]["distribution"] == "spine-backend-sqlite"
     assert rows["memory"]["kinds"] == ["checkpoint"]
     assert rows["vector"]["kinds"] == ["memory"]
-    assert set(rows["sqlite"]) == {"name", "kinds", "distribution", "version", "spi", "status"}
+    assert rows["buffer"]["kinds"] == ["memory"]
+    assert rows["sqlite"]["kinds_known"] is True
+    assert set(rows["sqlite"]) == {
+        "name",
+        "kinds",
+        "kinds_known",
+        "distribution",
+        "version",
+        "spi",
+        "status",
+    }
 
 
 def test_plugin_list_imports_no_adapter(spine_subprocess) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import textwrap
 
@@ -103,3 +104,114 @@ def test_missing_extra_names_the_pip_install(spine_subprocess, name, module, ext
 def test_missing_extra_error_is_both_config_error_and_import_error() -> None:
     assert issubclass(MissingExtraError, ConfigError)
     assert issubclass(MissingExtraError, ImportError)
+
+
+# -- spinekit's modules of spine_backends -------------------------------------------------------
+
+SPINEKIT_MODULES = {
+    "sqlite": ["SQLiteCheckpoint"],
+    "redis": ["RedisCheckpoint"],
+    "postgres": ["PostgresCheckpoint"],
+    "pgvector": ["PgVectorMemory"],
+    "memory": ["InMemoryVectorMemory", "BufferMemory"],
+    "embeddings": ["HashEmbedder", "OpenAIEmbedder"],
+    "migrations": ["register_migration", "migrate"],
+}
+
+
+def test_spinekit_top_level_names() -> None:
+    for name in (
+        "BufferMemory",
+        "HashEmbedder",
+        "InMemoryVectorMemory",
+        "PgVectorMemory",
+        "PostgresCheckpoint",
+        "RedisCheckpoint",
+        "SQLiteCheckpoint",
+        "register_migration",
+    ):
+        assert getattr(spine_backends, name) is not None, name
+    assert "OpenAIEmbedder" in dir(spine_backends)
+    assert spine_backends.BufferMemory is spine_core.BufferMemory
+
+
+def test_spinekit_modules_import_without_drivers(spine_subprocess) -> None:
+    code = textwrap.dedent(
+        f"""
+        import importlib, json, sys
+        names = {SPINEKIT_MODULES!r}
+        for module in names:
+            imported = importlib.import_module("spine_backends." + module)
+            for name in names[module]:
+                assert name in dir(imported), (module, name)
+        print(json.dumps(sorted(sys.modules)))
+        """
+    )
+    result = spine_subprocess(code=code)
+    assert result.code == 0, result.err
+    loaded = [m for m in json.loads(result.out) if m.startswith(ADAPTER_PREFIXES)]
+    assert loaded == []
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "home"),
+    [
+        ("sqlite", "SQLiteCheckpoint", "spine_backend_sqlite.checkpoint"),
+        ("redis", "RedisCheckpoint", "spine_backend_redis.checkpoint"),
+        ("postgres", "PostgresCheckpoint", "spine_backend_postgres.checkpoint"),
+        ("pgvector", "PgVectorMemory", "spine_backend_postgres.memory"),
+        ("memory", "InMemoryVectorMemory", "spine_core.reference"),
+        ("memory", "BufferMemory", "spine_core.buffer"),
+        ("embeddings", "HashEmbedder", "spine_core.embedding"),
+        ("migrations", "register_migration", "spine_core.migrations"),
+        ("migrations", "migrate", "spine_core.migrations"),
+    ],
+)
+def test_spinekit_module_names_are_spines_objects(module: str, name: str, home: str) -> None:
+    imported = importlib.import_module(f"spine_backends.{module}")
+    assert getattr(imported, name) is getattr(importlib.import_module(home), name)
+    # spinekit imported its submodules eagerly: `spine_backends.<module>` works after import.
+    assert getattr(getattr(spine_backends, module), name) is getattr(imported, name)
+
+
+def test_spinekit_module_missing_extra_names_the_pip_install(spine_subprocess) -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["spine_backend_redis"] = None
+        try:
+            from spine_backends.redis import RedisCheckpoint
+        except ImportError as exc:
+            print(type(exc).__name__, exc)
+        """
+    )
+    result = spine_subprocess(code=code)
+    assert result.code == 0, result.err
+    assert result.out.startswith("MissingExtraError RedisCheckpoint is not available")
+    assert 'pip install "spine-backends[redis]"' in result.out
+
+
+def test_spinekit_register_functions_register_the_backends() -> None:
+    from spine_backends import memory, sqlite
+
+    memory.register()
+    sqlite.register()
+    assert {"vector", "buffer", "sqlite"} <= set(spine_core.list_memories())
+    assert "sqlite" in spine_core.list_checkpoints()
+
+
+def test_migration_gap_is_caught_as_value_error() -> None:
+    from spine_backends.migrations import migrate
+
+    with pytest.raises(ValueError, match="no migration registered"):
+        migrate({"version": 1}, target=2)
+
+
+def test_dir_lists_public_names_only() -> None:
+    from spine_backends import redis
+
+    names = dir(spine_backends)
+    for private in ("Any", "TYPE_CHECKING", "importlib", "annotations", "spine_core"):
+        assert private not in names
+    assert {"State", "SQLiteCheckpoint", "sqlite", "MissingExtraError"} <= set(names)
+    assert dir(redis) == ["RedisCheckpoint", "RedisMemory", "register"]

@@ -105,3 +105,82 @@ def test_third_party_scheme_maps_to_its_plugin_name() -> None:
             backend_for_url("acme-db://host", "memory")
     finally:
         unregister("checkpoint", "acme_db")
+
+
+SPINEKIT_TOML = """
+[spine]
+default_model = "anthropic:claude-sonnet-4-6"
+system = "You are helpful."
+
+[spine.guards]
+max_steps = 20
+max_cost_usd = 1.5
+
+[spine.middleware]
+chain = ["Retry", "Compaction"]
+
+[spine.backends]
+checkpoint = "memory"
+memory = "buffer"
+
+[spine.plugins.memory]
+namespace = "team-${TEAM}"
+
+[spine.plugins.acme]
+api_key = "${ACME_KEY:-none}"
+"""
+
+
+def test_spinekit_toml_ignores_other_planes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from spine_core import BufferMemory
+
+    path = tmp_path / "spine.toml"
+    path.write_text(SPINEKIT_TOML)
+    with caplog.at_level("DEBUG", logger="spine_core.config"):
+        config = load_config(path, env={"TEAM": "a"})
+    ignored = " ".join(r.getMessage() for r in caplog.records)
+    for key in ("default_model", "system", "guards", "middleware"):
+        assert repr(key) in ignored
+    assert (config.checkpoint, config.memory) == ("memory", "buffer")
+    store = config.open_checkpoint()
+    assert isinstance(store, InMemoryCheckpointStore)
+    assert store.namespace == "team-a"
+    assert isinstance(config.open_memory(), BufferMemory)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[spine.backend]\ncheckpoint = "memory"\n', "did you mean 'backends'"),
+        ("[spine.plugin.memory]\nnamespace = 'x'\n", "did you mean 'plugins'"),
+        ('[spine.backends]\ncheckpont = "memory"\n', "did you mean 'checkpoint'"),
+        ('[spine.backends]\nmemroy = "vector"\n', "did you mean 'memory'"),
+    ],
+)
+def test_typos_in_spines_own_tables_fail_loud(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "spine.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path, env={})
+
+
+def test_typo_in_backend_options_suggests_the_option(tmp_path: Path) -> None:
+    path = tmp_path / "spine.toml"
+    path.write_text(
+        '[spine.backends]\ncheckpoint = "memory"\nmemory = "vector://"\n'
+        '[spine.plugins.memory]\nnamespce = "x"\n'
+        '[spine.plugins.vector]\nnamespace = "y"\n'
+    )
+    config = load_config(path, env={})
+    with pytest.raises(ConfigError, match=r"no option 'namespce'.*did you mean 'namespace'\?"):
+        config.open_checkpoint()
+    assert config.open_memory().namespace == "y"  # type: ignore[attr-defined]
+
+
+def test_unknown_backend_in_config_suggests_the_name(tmp_path: Path) -> None:
+    path = tmp_path / "spine.toml"
+    path.write_text('[spine.backends]\ncheckpoint = "memroy"\n')
+    with pytest.raises(ConfigError, match="did you mean 'memory'"):
+        load_config(path, env={}).open_checkpoint()

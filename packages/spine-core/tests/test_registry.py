@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from spine_core import (
+    BufferMemory,
     ConfigError,
     InMemoryCheckpointStore,
     InMemoryVectorMemory,
@@ -44,7 +45,7 @@ def name(request: pytest.FixtureRequest) -> Iterator[str]:
 
 def test_register_and_resolve(name: str) -> None:
     register_checkpoint(name, Plain)
-    assert resolve_checkpoint(name) is Plain
+    assert isinstance(resolve_checkpoint(name), Plain)
     assert name in list_checkpoints()
     register_checkpoint(name, Plain)  # the same factory again is harmless
     opened = open_checkpoint(name)
@@ -64,7 +65,7 @@ def test_different_factory_under_taken_name_fails(name: str) -> None:
     with pytest.raises(ConfigError, match="already registered"):
         register_checkpoint(name, InMemoryCheckpointStore)
     register_checkpoint(name, InMemoryCheckpointStore, replace=True)
-    assert resolve_checkpoint(name) is InMemoryCheckpointStore
+    assert isinstance(resolve_checkpoint(name), InMemoryCheckpointStore)
 
 
 @pytest.mark.parametrize("bad", ["", " x", "a:b", "a/b", None])
@@ -102,10 +103,41 @@ def test_memory_only_backend_says_so() -> None:
 
 
 def test_built_in_entry_points_resolve() -> None:
-    assert resolve_checkpoint("memory") is InMemoryCheckpointStore
-    assert resolve_memory("vector") is InMemoryVectorMemory
+    assert isinstance(resolve_checkpoint("memory"), InMemoryCheckpointStore)
+    assert isinstance(resolve_memory("vector"), InMemoryVectorMemory)
+    assert isinstance(resolve_memory("buffer"), BufferMemory)
     assert {"memory"} <= set(list_checkpoints())
-    assert {"vector"} <= set(list_memories())
+    assert {"vector", "buffer"} <= set(list_memories())
+
+
+def test_resolve_builds_a_store_with_the_config(name: str) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def factory(**config: Any) -> Plain:
+        seen.append(config)
+        return Plain()
+
+    register_memory(name, factory)
+    assert isinstance(resolve_memory(name, dim=8, table="t"), Plain)
+    assert seen == [{"dim": 8, "table": "t"}]
+    store = resolve_checkpoint("memory", namespace="ns-1", default_ttl=5)
+    assert (store.namespace, store.default_ttl) == ("ns-1", 5)
+
+
+def test_resolve_with_bad_options_is_a_config_error_without_secrets() -> None:
+    with pytest.raises(ConfigError, match="bad options for checkpoint backend 'memory'") as info:
+        resolve_checkpoint("memory", password="hunter2", url="redis://u:hunter2@h")
+    assert "hunter2" not in str(info.value)
+
+
+def test_miss_suggests_the_closest_name() -> None:
+    with pytest.raises(ConfigError, match=r"did you mean 'sqlite'\?"):
+        resolve_checkpoint("sqlit")
+    with pytest.raises(ConfigError, match=r"did you mean 'vector'\?"):
+        resolve_memory("vectr")
+    with pytest.raises(ConfigError) as info:
+        resolve_checkpoint("zzzzzz")
+    assert "did you mean" not in str(info.value)
 
 
 def test_open_by_url_and_bad_options() -> None:
@@ -166,3 +198,96 @@ def test_lazy_exports_import_on_first_access() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["42", "True", "False"]
+
+
+# -- self-registering plugins (spinekit's entry-point form) ------------------------------------
+
+SELF_REGISTERING = """
+from spine_core import InMemoryCheckpointStore, InMemoryVectorMemory
+from spine_core import register_checkpoint, register_memory
+
+register_checkpoint("{name}", lambda **cfg: InMemoryCheckpointStore(**cfg))
+register_memory("{name}", InMemoryVectorMemory)
+"""
+
+
+@pytest.fixture
+def plugins(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Install throwaway self-registering plugins as plain `spine.plugins` entry points."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry_module, "_plain_errors", {})
+    monkeypatch.setattr(registry_module, "_plain_loaded", {})
+    eps: dict[str, importlib_metadata.EntryPoint] = {}
+    monkeypatch.setattr(registry_module, "_plain_entry_points", eps)
+    modules: list[str] = []
+
+    def add(ep_name: str, module: str, source: str, *, attr: str | None = None) -> None:
+        (tmp_path / f"{module}.py").write_text(source)
+        modules.append(module)
+        value = f"{module}:{attr}" if attr else module
+        eps[ep_name] = importlib_metadata.EntryPoint(
+            name=ep_name, value=value, group="spine.plugins"
+        )
+
+    yield add
+    for module in modules:
+        sys.modules.pop(module, None)
+    for name in list_checkpoints() + list_memories():
+        if name.startswith("sr-"):
+            unregister("checkpoint", name)
+            unregister("memory", name)
+
+
+def _row(name: str) -> Any:
+    return next(r for r in list_plugins() if r.name == name)
+
+
+def test_self_registering_plugin_is_listed_then_found_by_name(plugins: Any) -> None:
+    plugins("sr-mydb", "sr_mydb_mod", SELF_REGISTERING.format(name="sr-mydb"))
+    row = _row("sr-mydb")
+    assert (row.kinds, row.kinds_known, row.status) == ((), False, "not loaded")
+    assert "sr_mydb_mod" not in sys.modules  # listing imports nothing
+    assert "sr-mydb" not in list_checkpoints()
+    store = open_checkpoint("sr-mydb", namespace="n")
+    assert isinstance(store, InMemoryCheckpointStore)
+    assert "sr_mydb_mod" in sys.modules
+    row = _row("sr-mydb")
+    assert (row.kinds, row.kinds_known, row.status) == (("checkpoint", "memory"), True, "loaded")
+    assert isinstance(resolve_memory("sr-mydb"), InMemoryVectorMemory)
+    assert "sr-mydb" in list_memories()
+
+
+def test_module_attr_plugin_may_register_any_name(plugins: Any) -> None:
+    source = SELF_REGISTERING.format(name="sr-zeta") + "\nclass Thing:\n    pass\n"
+    plugins("sr-acme", "sr_acme_mod", source, attr="Thing")
+    assert isinstance(resolve_memory("sr-zeta"), InMemoryVectorMemory)  # loads the others
+    row = _row("sr-zeta")
+    assert row.kinds == ("checkpoint", "memory")
+    assert row.status == "loaded"
+    assert not [r for r in list_plugins() if r.name == "sr-acme"]  # shown under what it provides
+
+
+def test_broken_self_registering_plugin_is_reported_not_raised(plugins: Any) -> None:
+    plugins("sr-broken", "sr_broken_mod", "raise ImportError('needs register_provider')\n")
+    plugins("sr-good", "sr_good_mod", SELF_REGISTERING.format(name="sr-good"))
+    # Resolving another name imports every plain plugin: the broken one is noted, not raised.
+    with pytest.raises(ConfigError) as info:
+        resolve_checkpoint("sr-absent")
+    assert "plugins that failed to import: sr-broken (ImportError: needs register_provider)" in str(
+        info.value
+    )
+    assert "sr-good" in list_checkpoints()
+    row = _row("sr-broken")
+    assert row.status == "error: ImportError: needs register_provider"
+    assert not row.kinds_known
+    # Asking for the broken plugin by its own name raises its error.
+    with pytest.raises(ConfigError, match=r"plugin 'sr-broken' .* cannot be imported"):
+        resolve_checkpoint("sr-broken")
+
+
+def test_plugin_that_registers_nothing_is_listed_as_loaded(plugins: Any) -> None:
+    plugins("sr-provider", "sr_provider_mod", "X = 1\n")
+    with pytest.raises(ConfigError, match="no memory backend named 'sr-provider'"):
+        resolve_memory("sr-provider")
+    row = _row("sr-provider")
+    assert (row.kinds, row.kinds_known, row.status) == ((), True, "loaded")

@@ -16,11 +16,14 @@ from spine_core import (
     PendingApproval,
     RunStatus,
     State,
+    ToolCall,
     Usage,
     dump_state,
+    image_part,
     load_state,
     migrate,
     register_migration,
+    text_part,
 )
 from spine_core import migrations as migrations_module
 
@@ -30,17 +33,18 @@ def rich_state() -> State:
         session_id="s-☃-会话",
         tenant_id="acme",
         messages=[
-            Message(role="system", content="be brief"),
-            Message(role="user", content="héllo 👋", metadata={"lang": "fr"}),
-            Message(role="assistant", content="", tool_calls=[{"id": "c1", "name": "search"}]),
-            Message(role="tool", content="{}", tool_call_id="c1"),
+            Message.system("be brief"),
+            Message.user_parts([text_part("héllo 👋"), image_part(url="https://x.test/a.png")]),
+            Message.assistant(tool_calls=[ToolCall(id="c1", name="search")]),
+            Message.tool("{}", "c1", name="search"),
         ],
         step=3,
-        usage=Usage(input_tokens=10, output_tokens=5, requests=2, cost_usd=0.25),
-        status=RunStatus.AWAITING_APPROVAL,
+        usage=Usage(input_tokens=10, output_tokens=5, cost_usd=0.25),
+        status=RunStatus.INTERRUPTED,
         depth=1,
         pending=PendingApproval(
-            id="p1", tool="pay", arguments={"amount": 10.5}, requested_at=datetime.now(UTC)
+            call=ToolCall(id="c2", name="pay", arguments={"amount": 10.5}),
+            payload={"reason": "over the limit", "at": datetime.now(UTC).isoformat()},
         ),
         scratch={"nested": {"list": [1, 2.5, None, True, "x"]}, "empty": {}},
     )
@@ -65,7 +69,7 @@ def test_non_finite_numbers_are_refused(bad: float) -> None:
 
 def test_nul_is_refused_but_escaped_backslash_is_fine() -> None:
     with pytest.raises(InvalidInput, match="NUL"):
-        dump_state(State(session_id="s", messages=[Message(role="user", content="a\x00b")]))
+        dump_state(State(session_id="s", messages=[Message.user("a\x00b")]))
     literal = State(session_id="s", scratch={"x": "a\\u0000b", "y": "NaN and Infinity"})
     assert load_state(dump_state(literal), session_id="s") == literal
 

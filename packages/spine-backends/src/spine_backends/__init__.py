@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import spine_core
 from spine_core import *  # noqa: F403 - the umbrella re-exports the whole SPI
-from spine_core import ConfigError, errors
+from spine_core import errors
+
+from ._exports import MissingExtraError, lazy_reexports
 
 if TYPE_CHECKING:
     # Type checkers see the real classes; at run time they load on first access.
@@ -39,14 +41,6 @@ except _metadata.PackageNotFoundError:  # running from a source tree without met
     __version__ = "0+unknown"
 
 
-class MissingExtraError(ConfigError, ImportError):
-    """A backend class was requested whose package (the extra that provides it) is missing.
-
-    It is a `ConfigError` (Spine's "missing extra" error) and an `ImportError`, so both
-    `except SpineError` and the usual `except ImportError` for optional features catch it.
-    """
-
-
 ADAPTERS: dict[str, tuple[str, str]] = {
     "SQLiteCheckpoint": ("spine_backend_sqlite.checkpoint", "spine-backends"),
     "SQLiteMemory": ("spine_backend_sqlite.memory", "spine-backends"),
@@ -55,36 +49,31 @@ ADAPTERS: dict[str, tuple[str, str]] = {
     "PostgresCheckpoint": ("spine_backend_postgres.checkpoint", "spine-backends[postgres]"),
     "PgVectorMemory": ("spine_backend_postgres.memory", "spine-backends[postgres]"),
     "QdrantMemory": ("spine_backend_qdrant.memory", "spine-backends[qdrant]"),
+    "OpenAIEmbedder": ("spine_core.embedders.openai", "openai"),
 }
-"""Lazily re-exported store classes: name → (defining module, what to pip install)."""
+"""Lazily re-exported classes: name → (defining module, what to pip install)."""
+
+SUBMODULES = ("embeddings", "memory", "migrations", "pgvector", "postgres", "redis", "sqlite")
+"""spinekit's modules of this package; `spine_backends.<module>` imports one on first access."""
+
+_adapter_getattr, _adapter_dir = lazy_reexports(__name__, ADAPTERS)
 
 
 def __getattr__(name: str) -> Any:
-    spec = ADAPTERS.get(name)
-    if spec is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module_name, requirement = spec
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        # The adapter or its driver is absent: name the extra, keep the cause for debugging.
-        raise MissingExtraError(
-            f'{name} is not available ({exc}). Install it with: pip install "{requirement}"',
-            name=module_name,
-        ) from exc
-    value = getattr(module, name)
-    globals()[name] = value  # later accesses skip __getattr__
-    return value
+    if name in SUBMODULES:  # spinekit imported them all eagerly; here they load when named
+        return importlib.import_module(f"{__name__}.{name}")
+    return _adapter_getattr(name)
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(ADAPTERS))
+    return sorted({*_adapter_dir(), *SUBMODULES, "__version__"})
 
 
 # The adapter classes are deliberately absent from __all__: `from spine_backends import *`
 # must not import every installed driver (or fail on a missing extra).
 __all__ = [
     "ADAPTERS",
+    "SUBMODULES",
     "MissingExtraError",
     "__version__",
     "errors",

@@ -15,11 +15,10 @@ from spine_core import (
     list_memories,
     register_checkpoint,
     register_memory,
-    resolve_checkpoint,
-    resolve_memory,
 )
 from spine_core.opening import backend_name
 from spine_core.redact import redact_text, redact_url
+from spine_core.registry import _find_factory
 from spine_core.urls import is_url
 
 __all__ = [
@@ -61,11 +60,8 @@ def _offered(target: str) -> list[Kind]:
 
 
 def _resolve(target: str, kind: Kind) -> None:
-    name = backend_name(target, kind)
-    if kind == "checkpoint":
-        resolve_checkpoint(name)
-    else:
-        resolve_memory(name)
+    # Imports the plugin that provides the name (a self-registering one registers it now).
+    _find_factory(kind, backend_name(target, kind))
 
 
 def resolve_kinds(target: str, kind: Kind | None = None) -> list[Kind]:
@@ -86,8 +82,8 @@ def resolve_kinds(target: str, kind: Kind | None = None) -> list[Kind]:
             _resolve(target, candidate)
         except ConfigError as exc:
             errors.append(str(exc))
-        else:  # registered meanwhile (e.g. by an imported module)
-            return [candidate]
+        else:  # registered meanwhile (e.g. by a self-registering plugin, maybe both kinds)
+            return _offered(target) or [candidate]
     # Prefer the message that says what to install over "unknown scheme for this kind".
     raise ConfigError(next((e for e in errors if "pip install" in e), errors[0]))
 

@@ -7,6 +7,7 @@ async with open_checkpoint("sqlite:///agent.db") as store:
 """
 
 from .base import CheckpointStoreBase, MemoryStoreBase, PreparedRecord, StoreBase
+from .buffer import BufferMemory
 from .capabilities import (
     CheckpointCapabilities,
     Health,
@@ -27,6 +28,7 @@ from .errors import (
     SpineError,
     UnsupportedCapability,
 )
+from .messages import Message, Role, ToolCall, Usage, image_part, text_part
 from .migrations import migrate, register_migration
 from .opening import open_checkpoint, open_memory
 from .protocols import (
@@ -60,13 +62,14 @@ from .registry import (
     resolve_memory,
 )
 from .spi import SPI_VERSION
-from .state import STATE_VERSION, Message, PendingApproval, RunStatus, State, Usage
+from .state import STATE_VERSION, PendingApproval, RunStatus, State
 
 __all__ = [
     "SPI_VERSION",
     "STATE_VERSION",
     "BackendUnavailable",
     "BatchingMemory",
+    "BufferMemory",
     "CheckpointCapabilities",
     "CheckpointStore",
     "CheckpointStoreBase",
@@ -99,6 +102,7 @@ __all__ = [
     "PrunableMemory",
     "RecordLookupMemory",
     "RevisionedCheckpointStore",
+    "Role",
     "RunStatus",
     "SessionInfo",
     "SessionPage",
@@ -108,11 +112,13 @@ __all__ = [
     "StoreBase",
     "StoreInfo",
     "TTLCheckpointStore",
+    "ToolCall",
     "UnsupportedCapability",
     "Usage",
     "capabilities_of",
     "cosine",
     "dump_state",
+    "image_part",
     "list_checkpoints",
     "list_memories",
     "list_plugins",
@@ -126,4 +132,5 @@ __all__ = [
     "register_migration",
     "resolve_checkpoint",
     "resolve_memory",
+    "text_part",
 ]

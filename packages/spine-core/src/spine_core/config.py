@@ -5,11 +5,18 @@ checkpoint = "postgresql://app@db/agents"
 memory = "qdrant://${QDRANT_HOST:-localhost}:6333"
 
 [spine.plugins.postgres]
-min_size = 2
+pool_min_size = 2
+
+The file may be spinekit's whole `spine.toml`: keys of other planes (`default_model`, `system`,
+`guards`, `middleware`, …) are ignored. Spine's own tables are checked strictly, so a typo
+fails loud with a suggestion instead of silently falling back to a default.
 """
 
 from __future__ import annotations
 
+import difflib
+import inspect
+import logging
 import os
 import re
 import tomllib
@@ -18,9 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .capabilities import Kind
 from .errors import ConfigError
 from .opening import backend_name, open_checkpoint, open_memory
 from .protocols import ManagedCheckpointStore, ManagedMemory
+from .registry import _find_factory, suggest
+from .urls import is_url
 
 __all__ = [
     "DEFAULT_CHECKPOINT",
@@ -32,6 +42,9 @@ __all__ = [
 
 DEFAULT_CHECKPOINT = "sqlite:///.spine/spine.db"
 DEFAULT_MEMORY = "sqlite:///.spine/spine.db"
+_OWN_KEYS = ("backends", "plugins")
+_BACKEND_KEYS = ("checkpoint", "memory")
+logger = logging.getLogger(__name__)
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -77,15 +90,60 @@ class SpineConfig:
         name = backend_name(target, "checkpoint" if kind == "checkpoint" else "memory")
         return dict(self.plugins.get(name, {}))
 
+    def _checked_options(self, target: str, kind: Kind) -> dict[str, Any]:
+        options = self.options_for(target, kind)
+        if not options:
+            return options
+        name = backend_name(target, kind)
+        accepted = _accepted(target, kind, name)
+        unknown = [] if accepted is None else sorted(set(options) - accepted)
+        if unknown and accepted is not None:
+            where = f"{self.source}: " if self.source else ""
+            raise ConfigError(
+                f"{where}[spine.plugins.{name}] has no option {unknown[0]!r} for the {kind} "
+                f"backend{suggest(unknown[0], accepted)}; it takes: "
+                + (", ".join(sorted(accepted)) or "no options")
+            )
+        return options
+
     def open_checkpoint(self, **overrides: Any) -> ManagedCheckpointStore:
         """The configured checkpoint store (no I/O until first use)."""
-        options = self.options_for(self.checkpoint, "checkpoint") | overrides
+        options = self._checked_options(self.checkpoint, "checkpoint") | overrides
         return open_checkpoint(self.checkpoint, **options)
 
     def open_memory(self, **overrides: Any) -> ManagedMemory:
         """The configured memory store (no I/O until first use)."""
-        options = self.options_for(self.memory, "memory") | overrides
+        options = self._checked_options(self.memory, "memory") | overrides
         return open_memory(self.memory, **options)
+
+
+def _keywords(fn: Any) -> set[str] | None:
+    """The keyword options `fn` takes; None when it takes `**kwargs` or cannot be inspected."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return {
+        p.name
+        for p in params
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+
+
+def _accepted(target: str, kind: Kind, name: str) -> set[str] | None:
+    """The options a backend's factory takes; None when it takes any."""
+    factory = _find_factory(kind, name)
+    keywords: set[str] | None = None
+    from_url = getattr(factory, "from_url", None) if is_url(target) else None
+    if from_url is not None:
+        keywords = _keywords(from_url)
+        if keywords is not None:
+            keywords.discard("url")
+    if keywords is None:  # from_url(url, **config) hands the options to the constructor
+        keywords = _keywords(factory)
+    return keywords
 
 
 def load_config(
@@ -112,18 +170,22 @@ def load_config(
     spine = raw.get("spine", {})
     if not isinstance(spine, dict):
         raise ConfigError(f"{file}: [spine] must be a table")
-    unknown = set(spine) - {"backends", "plugins"}
-    if unknown:
-        raise ConfigError(
-            f"{file}: unknown [spine] keys {sorted(unknown)}; expected backends, plugins"
-        )
+    for key in sorted(set(spine) - set(_OWN_KEYS)):
+        close = difflib.get_close_matches(key, _OWN_KEYS, n=1, cutoff=0.8)
+        if close:  # a misspelt storage table would silently fall back to the defaults
+            raise ConfigError(f"{file}: unknown [spine] key {key!r} (did you mean {close[0]!r}?)")
+        logger.debug("%s: ignoring [spine] key %r (not a storage setting)", file, key)
     backends = _expand(spine.get("backends", {}), env, f"{file}: spine.backends")
     plugins = _expand(spine.get("plugins", {}), env, f"{file}: spine.plugins")
     if not isinstance(backends, dict) or not isinstance(plugins, dict):
         raise ConfigError(f"{file}: spine.backends and spine.plugins must be tables")
-    extra = set(backends) - {"checkpoint", "memory"}
+    extra = sorted(set(backends) - set(_BACKEND_KEYS))
     if extra:
-        raise ConfigError(f"{file}: unknown [spine.backends] keys {sorted(extra)}")
+        key = extra[0]
+        raise ConfigError(
+            f"{file}: unknown [spine.backends] key {key!r}{suggest(key, _BACKEND_KEYS)}; "
+            "expected checkpoint, memory"
+        )
     for name, options in plugins.items():
         if not isinstance(options, dict):
             raise ConfigError(f"{file}: [spine.plugins.{name}] must be a table of options")

@@ -50,8 +50,12 @@ class BackendUnavailable(SpineError, ConnectionError):
     """The backend could not be reached after bounded retries."""
 
 
-class DataError(SpineError):
-    """Stored data is corrupt or cannot be migrated."""
+class DataError(SpineError, ValueError):
+    """Stored data is corrupt or cannot be migrated.
+
+    Also a `ValueError`: spinekit's `migrate` raised `ValueError` on a gap and pydantic's
+    validation errors are `ValueError`s, so `except ValueError` keeps catching unreadable data.
+    """
 
     def __init__(self, message: str, *, session_id: str | None = None) -> None:
         super().__init__(message)

@@ -37,12 +37,14 @@ def registered_migrations() -> dict[int, Migration]:
 def migrate(data: dict[str, Any], *, target: int = STATE_VERSION) -> dict[str, Any]:
     """Upgrade a state document to `target`, one registered step at a time.
 
-    Raises `DataError` on a gap, on a migration that does not advance the version and on a
-    document newer than this library understands.
+    A document without a version is at version 1 (the first), and a step that returns a
+    document without a version has advanced it by one, as spinekit read them. Raises
+    `DataError` (a `ValueError`) on a gap, on a migration that does not advance the version
+    and on a document newer than this library understands.
     """
     if not isinstance(data, dict):
         raise DataError(f"state document must be a JSON object, got {type(data).__name__}")
-    version = data.get("version", target)
+    version = data.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool):
         raise DataError(f"state version must be an int, got {version!r}")
     if version > target:
@@ -60,8 +62,19 @@ def migrate(data: dict[str, Any], *, target: int = STATE_VERSION) -> dict[str, A
             raise
         except Exception as exc:  # a broken migration is corrupt data for this document
             raise DataError(f"migration from state version {version} failed: {exc!r}") from exc
-        new_version = data.get("version") if isinstance(data, dict) else None
-        if not isinstance(new_version, int) or new_version <= version:
+        if not isinstance(data, dict):
+            raise DataError(
+                f"migration from state version {version} returned {type(data).__name__}, "
+                "not a document"
+            )
+        if "version" not in data:
+            data = {**data, "version": version + 1}
+        new_version = data["version"]
+        if (
+            not isinstance(new_version, int)
+            or isinstance(new_version, bool)
+            or new_version <= version
+        ):
             raise DataError(
                 f"migration from state version {version} did not advance the version "
                 f"(returned {new_version!r})"

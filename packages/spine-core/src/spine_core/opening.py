@@ -8,7 +8,7 @@ from .capabilities import Kind
 from .errors import ConfigError
 from .protocols import ManagedCheckpointStore, ManagedMemory
 from .redact import redact_text, redact_url
-from .registry import Factory, resolve_checkpoint, resolve_memory
+from .registry import Factory, _find_factory
 from .urls import backend_for_url, is_url
 
 __all__ = ["LifecycleProxy", "backend_name", "open_checkpoint", "open_memory"]
@@ -23,7 +23,7 @@ def backend_name(target: str, kind: Kind) -> str:
 
 def _build(kind: Kind, target: str, options: dict[str, Any]) -> Any:
     name = backend_name(target, kind)
-    factory: Factory = resolve_checkpoint(name) if kind == "checkpoint" else resolve_memory(name)
+    factory: Factory = _find_factory(kind, name)
     shown = redact_url(target) if is_url(target) else target
     try:
         if is_url(target):

@@ -1,28 +1,39 @@
 """Named backends: explicit registration plus lazy discovery of `spine.plugins` entry points.
 
-An entry point is named `<backend>.<kind>`, e.g.
-`redis.checkpoint = "spine_backend_redis.checkpoint:RedisCheckpoint"`, so listing what is
-installed reads package metadata only and imports nothing; a plugin is imported the first
-time its name is resolved.
+Two entry-point forms are read:
+
+- `<backend>.<kind>`, e.g. `redis.checkpoint = "spine_backend_redis.checkpoint:RedisCheckpoint"`:
+  the value is the factory; its name says the backend and kind before anything is imported.
+- a plain name whose value is a module or `module:attr` that registers its backends with
+  `register_checkpoint` / `register_memory` when imported (spinekit's plugin form); its kinds
+  are known once it has been imported.
+
+Listing what is installed reads package metadata only and imports nothing; a plugin is
+imported the first time a name it may provide is resolved.
 """
 
 from __future__ import annotations
 
+import difflib
 import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
-from typing import Any
+from typing import Any, cast
 
 from .capabilities import Kind
 from .errors import ConfigError
+from .protocols import CheckpointStore, Memory
+from .redact import redact_text
 from .spi import check_spi_version
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "INSTALL_HINTS",
+    "CheckpointFactory",
     "Factory",
+    "MemoryFactory",
     "PluginInfo",
     "list_checkpoints",
     "list_memories",
@@ -32,6 +43,7 @@ __all__ = [
     "register_memory",
     "resolve_checkpoint",
     "resolve_memory",
+    "suggest",
     "unregister",
 ]
 
@@ -40,6 +52,10 @@ KINDS: tuple[Kind, ...] = ("checkpoint", "memory")
 
 Factory = Callable[..., Any]
 """Anything that builds a store from keyword options: usually the store class itself."""
+CheckpointFactory = Callable[..., CheckpointStore]
+"""A factory of checkpoint stores (spinekit's name)."""
+MemoryFactory = Callable[..., Memory]
+"""A factory of memory stores (spinekit's name)."""
 
 INSTALL_HINTS: dict[str, str] = {
     "sqlite": "spine-backends",
@@ -59,9 +75,15 @@ _KNOWN_KINDS: dict[str, tuple[Kind, ...]] = {
 }
 
 _lock = threading.RLock()
+_plain_lock = threading.Lock()
 _registered: dict[Kind, dict[str, Factory]] = {"checkpoint": {}, "memory": {}}
 _entry_points: dict[tuple[str, Kind], importlib_metadata.EntryPoint] | None = None
+_plain_entry_points: dict[str, importlib_metadata.EntryPoint] | None = None
 _load_errors: dict[tuple[str, Kind], str] = {}
+_plain_errors: dict[str, str] = {}
+"""Plain entry points whose import failed: entry-point name → the error."""
+_plain_loaded: dict[str, frozenset[tuple[str, Kind]]] = {}
+"""Plain entry points imported: entry-point name → the (backend, kind) pairs it registered."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +98,8 @@ class PluginInfo:
     """The SPI the plugin declares (once loaded) or the spine-core range it requires."""
     status: str
     """'registered', 'not loaded', 'loaded' or 'error: …'."""
+    kinds_known: bool = True
+    """False for a self-registering plugin not imported yet: its kinds show once it is."""
 
 
 def _validate_name(name: object) -> str:
@@ -104,12 +128,18 @@ def _register(kind: Kind, name: str, factory: Factory, replace: bool) -> None:
 
 
 def register_checkpoint(name: str, factory: Factory, *, replace: bool = False) -> None:
-    """Register a checkpoint store factory under `name`."""
+    """Register a checkpoint store factory under `name`.
+
+    Registering the same factory again is harmless; a different one needs `replace=True`.
+    """
     _register("checkpoint", name, factory, replace)
 
 
 def register_memory(name: str, factory: Factory, *, replace: bool = False) -> None:
-    """Register a memory store factory under `name`."""
+    """Register a memory store factory under `name`.
+
+    Registering the same factory again is harmless; a different one needs `replace=True`.
+    """
     _register("memory", name, factory, replace)
 
 
@@ -125,25 +155,51 @@ def _qualname(obj: object) -> str:
     return f"{module}.{qual}" if module else str(qual)
 
 
+def _scan() -> None:
+    global _entry_points, _plain_entry_points
+    keyed: dict[tuple[str, Kind], importlib_metadata.EntryPoint] = {}
+    plain: dict[str, importlib_metadata.EntryPoint] = {}
+    for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+        name, _, kind = ep.name.rpartition(".")
+        if name and kind in KINDS:
+            keyed.setdefault((name, kind), ep)
+        else:
+            plain.setdefault(ep.name, ep)
+    if _entry_points is None:
+        _entry_points = keyed
+    if _plain_entry_points is None:
+        _plain_entry_points = plain
+
+
 def _discover() -> dict[tuple[str, Kind], importlib_metadata.EntryPoint]:
-    global _entry_points
     with _lock:
         if _entry_points is None:
-            found: dict[tuple[str, Kind], importlib_metadata.EntryPoint] = {}
-            for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
-                name, _, kind = ep.name.rpartition(".")
-                if name and kind in KINDS:
-                    found[(name, kind)] = ep
-            _entry_points = found
+            _scan()
+        assert _entry_points is not None
         return _entry_points
+
+
+def _discover_plain() -> dict[str, importlib_metadata.EntryPoint]:
+    with _lock:
+        if _plain_entry_points is None:
+            _scan()
+        assert _plain_entry_points is not None
+        return _plain_entry_points
 
 
 def refresh_plugins() -> None:
     """Forget discovered entry points so newly installed plugins are seen."""
-    global _entry_points
+    global _entry_points, _plain_entry_points
     with _lock:
         _entry_points = None
+        _plain_entry_points = None
         _load_errors.clear()
+        _plain_errors.clear()
+        _plain_loaded.clear()
+
+
+def _dist_name(ep: importlib_metadata.EntryPoint) -> str:
+    return ep.dist.name if ep.dist else "an unknown distribution"
 
 
 def _load(kind: Kind, name: str) -> Factory | None:
@@ -160,9 +216,8 @@ def _load(kind: Kind, name: str) -> Factory | None:
         _load_errors[(name, kind)] = str(exc)
         raise ConfigError(message) from exc
     spi = getattr(factory, "SPI_VERSION", None)
-    dist = ep.dist.name if ep.dist else "an unknown distribution"
     try:
-        check_spi_version(spi, owner=f"{kind} backend {name!r} from {dist}")
+        check_spi_version(spi, owner=f"{kind} backend {name!r} from {_dist_name(ep)}")
     except ConfigError as exc:
         _load_errors[(name, kind)] = str(exc)
         raise
@@ -171,15 +226,71 @@ def _load(kind: Kind, name: str) -> Factory | None:
         return _registered[kind].setdefault(name, factory)
 
 
-def _resolve(kind: Kind, name: str) -> Factory:
+def _registrations() -> set[tuple[str, Kind]]:
+    return {(name, kind) for kind in KINDS for name in _registered[kind]}
+
+
+def _load_plain(ep: importlib_metadata.EntryPoint, *, strict: bool) -> None:
+    """Import a self-registering plugin once; `strict` raises its import error as `ConfigError`."""
+    # Plugin imports are serialized by their own lock, not `_lock`: a module registering
+    # itself while another thread imports it must be able to take `_lock`.
+    with _plain_lock:
+        with _lock:
+            attempted = ep.name in _plain_loaded or ep.name in _plain_errors
+            before = _registrations()
+        if not attempted:
+            try:
+                ep.load()
+            except Exception as exc:  # a plugin's import may fail in any way: report it
+                with _lock:
+                    _plain_errors[ep.name] = f"{type(exc).__name__}: {exc}"
+            else:
+                with _lock:
+                    _plain_loaded[ep.name] = frozenset(_registrations() - before)
+    with _lock:
+        error = _plain_errors.get(ep.name)
+    if error is not None and strict:
+        raise ConfigError(
+            f"plugin {ep.name!r} ({ep.value}) from {_dist_name(ep)} cannot be imported: {error}"
+        )
+
+
+def _find_factory(kind: Kind, name: str) -> Factory:
+    """The factory for `name`: registered, else from entry points; `ConfigError` on a miss.
+
+    Order on a miss: the `<name>.<kind>` entry point, then a self-registering plugin called
+    `name`, then every other self-registering plugin (any of them may register any name).
+    """
     name = _validate_name(name)
     with _lock:
         factory = _registered[kind].get(name)
-    if factory is None:
-        factory = _load(kind, name)
+    if factory is not None:
+        return factory
+    factory = _load(kind, name)
+    if factory is not None:
+        return factory
+    plain = _discover_plain()
+    own = plain.get(name)
+    if own is not None:
+        _load_plain(own, strict=True)
+        with _lock:
+            factory = _registered[kind].get(name)
+        if factory is not None:
+            return factory
+    for ep in list(plain.values()):
+        if ep is not own:
+            _load_plain(ep, strict=False)
+    with _lock:
+        factory = _registered[kind].get(name)
     if factory is None:
         raise ConfigError(_miss_message(kind, name))
     return factory
+
+
+def suggest(word: str, candidates: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest candidate, or an empty string."""
+    close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _miss_message(kind: Kind, name: str) -> str:
@@ -193,27 +304,53 @@ def _miss_message(kind: Kind, name: str) -> str:
             f"backend {name!r} keeps no {kind} data (it offers {other} only). "
             f"{kind.capitalize()} backends available: {listing}"
         )
-    message = f"no {kind} backend named {name!r}. Installed {kind} backends: {listing}"
+    known = [n for n, kinds in _KNOWN_KINDS.items() if kind in kinds]
+    message = (
+        f"no {kind} backend named {name!r}{suggest(name, [*available, *known])}. "
+        f"Installed {kind} backends: {listing}"
+    )
     hint = INSTALL_HINTS.get(name)
     if hint:
         message += f'. Install it with: pip install "{hint}"'
     else:
         message += (
-            ". Register one with register_"
-            + ("checkpoint" if kind == "checkpoint" else "memory")
-            + f"({name!r}, factory) or install a package that provides it"
+            f". Register one with register_{kind}({name!r}, factory) "
+            "or install a package that provides it"
+        )
+    with _lock:
+        broken = sorted(_plain_errors.items())
+    if broken:
+        message += "; plugins that failed to import: " + "; ".join(
+            f"{ep_name} ({redact_text(error)})" for ep_name, error in broken
         )
     return message
 
 
-def resolve_checkpoint(name: str) -> Factory:
-    """The checkpoint factory registered (or installed) under `name`; `ConfigError` on a miss."""
-    return _resolve("checkpoint", name)
+def _build(kind: Kind, name: str, config: dict[str, Any]) -> Any:
+    factory = _find_factory(kind, name)
+    try:
+        return factory(**config)
+    except TypeError as exc:
+        # Wrong or unknown options: say which backend, never echo option values.
+        raise ConfigError(
+            f"bad options for {kind} backend {name!r}: {redact_text(str(exc))}"
+        ) from None
 
 
-def resolve_memory(name: str) -> Factory:
-    """The memory factory registered (or installed) under `name`; `ConfigError` on a miss."""
-    return _resolve("memory", name)
+def resolve_checkpoint(name: str, **config: Any) -> CheckpointStore:
+    """A checkpoint store built by the factory registered (or installed) under `name`.
+
+    `config` is passed to the factory; `ConfigError` on an unknown name or bad options.
+    """
+    return cast(CheckpointStore, _build("checkpoint", name, config))
+
+
+def resolve_memory(name: str, **config: Any) -> Memory:
+    """A memory store built by the factory registered (or installed) under `name`.
+
+    `config` is passed to the factory; `ConfigError` on an unknown name or bad options.
+    """
+    return cast(Memory, _build("memory", name, config))
 
 
 def _names(kind: Kind) -> list[str]:
@@ -224,12 +361,18 @@ def _names(kind: Kind) -> list[str]:
 
 
 def list_checkpoints() -> list[str]:
-    """Names of registered and installed checkpoint backends (imports nothing)."""
+    """Names of registered and installed checkpoint backends (imports nothing).
+
+    A self-registering plugin's names appear once it has been imported.
+    """
     return _names("checkpoint")
 
 
 def list_memories() -> list[str]:
-    """Names of registered and installed memory backends (imports nothing)."""
+    """Names of registered and installed memory backends (imports nothing).
+
+    A self-registering plugin's names appear once it has been imported.
+    """
     return _names("memory")
 
 
@@ -248,33 +391,74 @@ def _requires_core(dist: importlib_metadata.Distribution | None) -> str | None:
     return None
 
 
+@dataclass
+class _Row:
+    kinds: set[Kind] = field(default_factory=set)
+    eps: list[importlib_metadata.EntryPoint] = field(default_factory=list)
+    unknown: bool = False
+    errors: list[str] = field(default_factory=list)
+    loaded: bool = False
+
+
+def _from_module(factory: Factory, module: str) -> bool:
+    owner = getattr(factory, "__module__", None) or ""
+    return owner == module or owner.startswith(module + ".")
+
+
 def list_plugins() -> list[PluginInfo]:
     """Every backend by name, with its kinds, distribution and status (imports nothing)."""
-    rows: dict[str, dict[str, Any]] = {}
-    for (name, kind), ep in sorted(_discover().items()):
-        row = rows.setdefault(name, {"kinds": [], "eps": []})
-        row["kinds"].append(kind)
-        row["eps"].append(ep)
+    rows: dict[str, _Row] = {}
     with _lock:
         registered = {k: dict(v) for k, v in _registered.items()}
+        plain_loaded = dict(_plain_loaded)
+        plain_errors = dict(_plain_errors)
+        load_errors = dict(_load_errors)
+    for (name, kind), ep in sorted(_discover().items()):
+        row = rows.setdefault(name, _Row())
+        row.kinds.add(kind)
+        row.eps.append(ep)
+        if (name, kind) in load_errors:
+            row.errors.append(load_errors[(name, kind)])
+        if name in registered[kind] or ep.module in sys.modules:
+            row.loaded = True
     for kind, factories in registered.items():
         for name in factories:
-            row = rows.setdefault(name, {"kinds": [], "eps": []})
-            if kind not in row["kinds"]:
-                row["kinds"].append(kind)
+            rows.setdefault(name, _Row()).kinds.add(kind)
+    for ep_name, ep in sorted(_discover_plain().items()):
+        provided = set(plain_loaded.get(ep_name, ()))
+        provided.update(
+            (name, kind)
+            for kind, factories in registered.items()
+            for name, factory in factories.items()
+            if _from_module(factory, ep.module)
+        )
+        for name, kind in sorted(provided):
+            row = rows.setdefault(name, _Row())
+            row.kinds.add(kind)
+            row.eps.append(ep)
+            row.loaded = True
+        if provided:
+            continue
+        row = rows.setdefault(ep_name, _Row())
+        row.eps.append(ep)
+        if ep_name in plain_errors:
+            row.unknown = True
+            row.errors.append(plain_errors[ep_name])
+        elif ep_name in plain_loaded or ep.module in sys.modules:
+            row.loaded = True  # imported, but it registered no backend
+        else:
+            row.unknown = True
     out = []
     for name, row in sorted(rows.items()):
-        eps: list[importlib_metadata.EntryPoint] = row["eps"]
-        dist = eps[0].dist if eps else None
-        kinds = tuple(k for k in KINDS if k in row["kinds"])
-        errors = [_load_errors[(name, k)] for k in kinds if (name, k) in _load_errors]
+        dist = row.eps[0].dist if row.eps else None
+        kinds = tuple(k for k in KINDS if k in row.kinds)
         loaded = [registered[k][name] for k in kinds if name in registered[k]]
-        spi = next((getattr(f, "SPI_VERSION", None) for f in loaded), None) or _requires_core(dist)
-        if errors:
-            status = "error: " + errors[0]
-        elif not eps:
+        spi = next((getattr(f, "SPI_VERSION", None) for f in loaded), None)
+        if row.errors:
+            status = "error: " + row.errors[0]
+        elif not row.eps:
             status = "registered"
-        elif loaded or any(ep.module in sys.modules for ep in eps):
+        elif row.loaded or loaded:
             status = "loaded"
         else:
             status = "not loaded"
@@ -284,8 +468,9 @@ def list_plugins() -> list[PluginInfo]:
                 kinds=kinds,
                 distribution=dist.name if dist else None,
                 version=dist.version if dist else None,
-                spi=spi,
+                spi=spi or _requires_core(dist),
                 status=status,
+                kinds_known=not row.unknown,
             )
         )
     return out

@@ -1,12 +1,12 @@
-"""Run state: what a checkpoint store persists per session."""
+"""Run state: what a checkpoint store persists per session (spinekit's document, version 1)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import Field, JsonValue
+
+from .messages import Message, Role, ToolCall, Usage, _Model
 
 __all__ = [
     "STATE_VERSION",
@@ -15,67 +15,33 @@ __all__ = [
     "Role",
     "RunStatus",
     "State",
+    "ToolCall",
     "Usage",
 ]
 
 STATE_VERSION = 1
 """Schema version written into every serialized `State`; see `register_migration`."""
 
-Role = Literal["system", "user", "assistant", "tool"]
-
-
-class _Model(BaseModel):
-    # Unknown fields are kept rather than dropped, so a newer writer's data survives an
-    # older reader's read-modify-write.
-    # NaN/Infinity are written as bare tokens so `dump_state` can refuse them; pydantic's
-    # default would silently turn them into null and lose data.
-    model_config = ConfigDict(extra="allow", ser_json_inf_nan="constants")
-
-
-class Message(_Model):
-    """One conversation message."""
-
-    role: Role
-    content: str = ""
-    name: str | None = None
-    tool_call_id: str | None = None
-    tool_calls: list[dict[str, JsonValue]] = Field(default_factory=list)
-    metadata: dict[str, JsonValue] = Field(default_factory=dict)
-
-
-class Usage(_Model):
-    """Token and cost accounting for a run."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    requests: int = 0
-    cost_usd: float = 0.0
-
-    @property
-    def total_tokens(self) -> int:
-        """Input plus output tokens."""
-        return self.input_tokens + self.output_tokens
-
 
 class RunStatus(StrEnum):
     """Where a run is in its life."""
 
     RUNNING = "running"
-    AWAITING_APPROVAL = "awaiting_approval"
-    PAUSED = "paused"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+    DONE = "done"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
 
 
 class PendingApproval(_Model):
-    """A tool call waiting for a human decision."""
+    """A tool call paused for a human decision.
 
-    id: str
-    tool: str
-    arguments: dict[str, JsonValue] = Field(default_factory=dict)
-    reason: str | None = None
-    requested_at: datetime | None = None
+    `mode` is "approve" for an approval gate and "manual" for a tool that interrupted itself;
+    `payload` is what the host shows the human.
+    """
+
+    call: ToolCall
+    mode: str = "approve"
+    payload: JsonValue = None
 
 
 class State(_Model):
@@ -91,3 +57,11 @@ class State(_Model):
     depth: int = 0
     pending: PendingApproval | None = None
     scratch: dict[str, JsonValue] = Field(default_factory=dict)
+
+    def add_message(self, message: Message) -> None:
+        """Append a turn."""
+        self.messages.append(message)
+
+    def add_usage(self, usage: Usage) -> None:
+        """Add a model call's usage to the run's total."""
+        self.usage = self.usage + usage

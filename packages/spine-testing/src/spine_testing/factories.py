@@ -6,8 +6,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from spine_core import Kind, open_checkpoint, open_memory, resolve_checkpoint, resolve_memory
+from spine_core import Kind, open_checkpoint, open_memory
 from spine_core.opening import backend_name
+from spine_core.registry import _find_factory
 from spine_core.urls import is_url
 
 from .context import StoreFactory
@@ -41,7 +42,7 @@ def factory_for(target: str, kind: Kind) -> StoreFactory:
     can isolate checks by namespace). Resolving the name imports the plugin; nothing connects.
     """
     name = backend_name(target, kind)
-    raw = resolve_checkpoint(name) if kind == "checkpoint" else resolve_memory(name)
+    raw = _find_factory(kind, name)
     accepted: frozenset[str] | None
     if is_url(target):
         from_url = getattr(raw, "from_url", None)

@@ -30,8 +30,8 @@ def test_importing_the_package_imports_no_store_module() -> None:
 
 
 def test_registered_through_its_entry_point() -> None:
-    factory = resolve_{{ kind }}("{{ slug }}")
-    assert factory is {{ Store }}
+    store = resolve_{{ kind }}("{{ slug }}", url=SECRET_URL)
+    assert isinstance(store, {{ Store }})
     plugin = next(p for p in list_plugins() if p.name == "{{ slug }}")
     assert plugin.distribution == "{{ cookiecutter.__dist_name }}"
     assert set(plugin.kinds) == { {{- ('"checkpoint", "memory"' if checkpoint and memory else '"' ~ kind ~ '"') -}} }

@@ -16,6 +16,7 @@ from spine_core import (
     CheckpointCapabilities,
     ConfigError,
     Message,
+    Role,
     State,
     Usage,
     capabilities_of,
@@ -47,7 +48,7 @@ class RawFloor(Protocol):
 
 def bench_state(session_id: str, messages: int = 50) -> State:
     """A realistic run state: `messages` messages of mixed roles, usage, scratch."""
-    roles = ("user", "assistant", "tool", "assistant")
+    roles = (Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT)
     body = (
         "The quarterly report shows revenue up 12% with churn flat; the agent should "
         "summarise the drivers, cite the tables it used and flag anything unusual. "
@@ -57,14 +58,14 @@ def bench_state(session_id: str, messages: int = 50) -> State:
         tenant_id="bench",
         messages=[
             Message(
-                role="system" if i == 0 else roles[i % 4],  # type: ignore[arg-type]
+                role=Role.SYSTEM if i == 0 else roles[i % 4],
                 content=f"[{i}] {body}",
-                metadata={"i": i, "tokens": 42},
+                tool_call_id=f"call_{i}" if i % 4 == 2 else None,
             )
             for i in range(messages)
         ],
         step=messages // 2,
-        usage=Usage(input_tokens=12_345, output_tokens=2_345, requests=messages // 2),
+        usage=Usage(input_tokens=12_345, output_tokens=2_345, cost_usd=0.0123),
         scratch={"plan": ["read", "summarise", "cite"], "cursor": messages},
     )
 

@@ -115,45 +115,36 @@ def run(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _state(run_number: int, previous_step: int) -> Any:
-    from datetime import UTC, datetime
-
-    from pydantic import JsonValue
-
-    from spine_core import Message, PendingApproval, RunStatus, State, Usage
+    from spine_core import Message, PendingApproval, RunStatus, State, ToolCall, Usage
 
     call_id = f"call_{run_number}"
-    call: dict[str, JsonValue] = {
-        "id": call_id,
-        "name": "search_flights",
-        "arguments": {"to": "LIS"},
-    }
+    call = ToolCall(id=call_id, name="search_flights", arguments={"to": "LIS"})
     return State(
         session_id=SESSION,
         tenant_id="acme",
         messages=[
-            Message(role="system", content="You are a travel assistant. Ask before booking."),
-            Message(role="user", content="Book me a flight to Lisbon for Friday's conference."),
-            Message(role="assistant", content="Let me look for flights.", tool_calls=[call]),
-            Message(
-                role="tool",
+            Message.system("You are a travel assistant. Ask before booking."),
+            Message.user("Book me a flight to Lisbon for Friday's conference."),
+            Message.assistant("Let me look for flights.", tool_calls=[call]),
+            Message.tool(
+                "TP1337 08:05 EUR 189 (window 12A free) | FR8360 14:40 EUR 74",
+                call_id,
                 name="search_flights",
-                tool_call_id=call_id,
-                content="TP1337 08:05 EUR 189 (window 12A free) | FR8360 14:40 EUR 74",
             ),
-            Message(
-                role="assistant",
-                content="TP1337 at 08:05 has a window seat, as Alice likes. Shall I book it?",
+            Message.assistant(
+                "TP1337 at 08:05 has a window seat, as Alice likes. Shall I book it?"
             ),
         ],
         step=previous_step + 4,
-        usage=Usage(input_tokens=1234, output_tokens=321, requests=3, cost_usd=0.0042),
-        status=RunStatus.AWAITING_APPROVAL,
+        usage=Usage(input_tokens=1234, output_tokens=321, cost_usd=0.0042),
+        status=RunStatus.INTERRUPTED,
         pending=PendingApproval(
-            id=f"approval-{run_number}",
-            tool="book_flight",
-            arguments={"flight": "TP1337", "seat": "12A", "price_eur": 189},
-            reason="booking spends money",
-            requested_at=datetime.now(UTC),
+            call=ToolCall(
+                id=f"call_{run_number}_book",
+                name="book_flight",
+                arguments={"flight": "TP1337", "seat": "12A", "price_eur": 189},
+            ),
+            payload="booking spends money",
         ),
         scratch={"demo_run": run_number},
     )
@@ -211,12 +202,12 @@ async def _demo(targets: _Targets, ui: UI) -> int:
         table.add_column("role")
         table.add_column("content", overflow="fold")
         for i, message in enumerate(reloaded.messages if reloaded else [], 1):
-            table.add_row(str(i), message.role, Text(message.content))
+            table.add_row(str(i), message.role, Text(message.content or ""))
         out.print(Padding(table, (0, 0, 0, 2), expand=False))
         if reloaded is not None and reloaded.pending is not None:
             p = reloaded.pending
-            args_text = ", ".join(f"{k}={v!r}" for k, v in p.arguments.items())
-            out.print(Text(f"  pending approval: {p.tool}({args_text}), {p.reason}"))
+            args_text = ", ".join(f"{k}={v!r}" for k, v in p.call.arguments.items())
+            out.print(Text(f"  pending approval: {p.call.name}({args_text}), {p.payload}"))
         out.print(
             Text.assemble(
                 "  ",

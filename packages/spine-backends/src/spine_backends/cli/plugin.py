@@ -1,4 +1,8 @@
-"""`spine plugin list`: installed and registered backends, without importing any of them."""
+"""`spine plugin list`: installed and registered backends, without importing any of them.
+
+A self-registering plugin (an entry point naming a module) shows kinds "?" until something
+imports it; from then on, the backends it registered.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +38,12 @@ def add_parser(subparsers: Any) -> None:
     listing.set_defaults(func=run_list)
 
 
+def _kinds(kinds: tuple[str, ...], *, known: bool) -> str:
+    if not known:
+        return "?"
+    return ", ".join(kinds) or "—"
+
+
 def run_list(args: argparse.Namespace, ui: UI) -> int:
     """Print the plugin table (or JSON)."""
     from rich.table import Table
@@ -52,7 +62,7 @@ def run_list(args: argparse.Namespace, ui: UI) -> int:
         style = "red" if p.status.startswith("error") else _STATUS_STYLE.get(p.status, "")
         table.add_row(
             Text(p.name, style="bold"),
-            Text(", ".join(p.kinds)),
+            Text(_kinds(p.kinds, known=p.kinds_known)),
             Text(p.distribution or "—"),
             Text(p.version or "—"),
             Text(p.spi or "—"),

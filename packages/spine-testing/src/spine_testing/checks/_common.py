@@ -15,9 +15,8 @@ from spine_core import (
     MemoryCapabilities,
     StoreInfo,
     UnsupportedCapability,
-    resolve_checkpoint,
-    resolve_memory,
 )
+from spine_core.registry import _find_factory
 from spine_core.spi import check_spi_version
 from spine_testing.context import CheckContext
 from spine_testing.expect import CheckFailed, describe, expect, expect_equal
@@ -139,9 +138,8 @@ async def info_and_registration(ctx: CheckContext) -> None:
     if declared is not None:
         expect_equal(info.spi_version, declared, "info().spi_version vs the class's SPI_VERSION")
     if info.name and info.name != "unknown":
-        resolve = resolve_checkpoint if ctx.kind == "checkpoint" else resolve_memory
         try:
-            factory = resolve(info.name)
+            factory = _find_factory(ctx.kind, info.name)
         except ConfigError as exc:
             raise CheckFailed(
                 f"backend {info.name!r} (info().name) is not registered: register it or declare "

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from spine_core import Message, PendingApproval, RunStatus, State, Usage
+from spine_core import (
+    Message,
+    PendingApproval,
+    Role,
+    RunStatus,
+    State,
+    ToolCall,
+    Usage,
+    image_part,
+    text_part,
+)
 
 __all__ = ["UNICODE_TEXTS", "big_state", "rich_metadata", "rich_state", "unicode_ids"]
 
@@ -38,31 +48,29 @@ def rich_state(session_id: str, *, tenant_id: str | None = None, step: int = 3) 
         session_id=session_id,
         tenant_id=tenant_id,
         messages=[
-            Message(role="system", content="You are a careful assistant."),
-            Message(role="user", content="Book a flight to Kyōto ✈️", metadata={"lang": "en"}),
-            Message(
-                role="assistant",
-                content="",
-                tool_calls=[
-                    {
-                        "id": "call_1",
-                        "type": "function",
-                        "function": {"name": "search", "arguments": '{"city": "京都"}'},
-                    }
-                ],
+            Message.system("You are a careful assistant."),
+            Message.user("Book a flight to Kyōto ✈️"),
+            Message.user_parts([text_part("and this one 🛫"), image_part(data="aGk=")]),
+            Message.assistant(
+                tool_calls=[ToolCall(id="call_1", name="search", arguments={"city": "京都"})]
             ),
-            Message(role="tool", content='{"flights": 3}', tool_call_id="call_1", name="search"),
+            Message.tool('{"flights": 3}', "call_1", name="search"),
         ],
         step=step,
-        usage=Usage(input_tokens=1234, output_tokens=567, requests=3, cost_usd=0.0123),
-        status=RunStatus.AWAITING_APPROVAL,
+        usage=Usage(input_tokens=1234, output_tokens=567, cost_usd=0.0123),
+        status=RunStatus.INTERRUPTED,
         depth=2,
         pending=PendingApproval(
-            id="approval-1",
-            tool="book",
-            arguments={"amount": 412.5, "currency": "EUR", "seats": [1, 2]},
-            reason="over the spending limit",
-            requested_at=datetime(2025, 3, 4, 5, 6, 7, 891011, tzinfo=timezone(timedelta(hours=9))),
+            call=ToolCall(
+                id="call_2",
+                name="book",
+                arguments={"amount": 412.5, "currency": "EUR", "seats": [1, 2]},
+            ),
+            mode="approve",
+            payload={
+                "reason": "over the spending limit",
+                "requested_at": "2025-03-04T05:06:07+09:00",
+            },
         ),
         scratch={
             "nested": {"list": [1, 2.5, "three", None, True, {"deep": ["x", {"y": []}]}]},
@@ -85,7 +93,8 @@ def big_state(session_id: str, *, approx_bytes: int = 2 * 1024 * 1024) -> State:
     count = max(1, approx_bytes // (len(chunk.encode()) + 64))
     state = rich_state(session_id)
     state.messages = [
-        Message(role="user" if i % 2 else "assistant", content=f"{i}:{chunk}") for i in range(count)
+        Message(role=Role.USER if i % 2 else Role.ASSISTANT, content=f"{i}:{chunk}")
+        for i in range(count)
     ]
     state.scratch["blob"] = "x" * 100_000
     return state

@@ -23,6 +23,7 @@ from spine_core import (
     ConflictError,
     InvalidInput,
     Message,
+    Role,
     State,
     dump_state,
 )
@@ -167,7 +168,7 @@ async def get_returns_fresh_copy(ctx: CheckContext) -> None:
     expect(first is not second, "two gets returned the same object")
     expect(first is not state, "get returned the object that was put")
     first.scratch["mutated"] = True
-    first.messages.append(Message(role="user", content="mutated"))
+    first.messages.append(Message(role=Role.USER, content="mutated"))
     first.usage.input_tokens = -1
     first.step = 999
     expect_same_state(await store.get(state.session_id), state, "get after mutating a result")
@@ -195,7 +196,7 @@ async def unicode_everywhere(ctx: CheckContext) -> None:
         State(
             session_id=sid,
             tenant_id=f"テナント-{i}",
-            messages=[Message(role="user", content=text) for text in UNICODE_TEXTS],
+            messages=[Message(role=Role.USER, content=text) for text in UNICODE_TEXTS],
             scratch={text[:12]: text for text in UNICODE_TEXTS},
         )
         for i, sid in enumerate(ids)
@@ -264,7 +265,7 @@ async def bad_state_rejected(ctx: CheckContext) -> None:
         s.usage.cost_usd = math.inf
 
     def nul_content(s: State) -> None:
-        s.messages.append(Message(role="user", content="before\x00after"))
+        s.messages.append(Message(role=Role.USER, content="before\x00after"))
 
     def nul_key(s: State) -> None:
         s.scratch["key\x00"] = 1
@@ -340,7 +341,7 @@ async def concurrent_puts_same_session(ctx: CheckContext) -> None:
         State(
             session_id=sid,
             step=i,
-            messages=[Message(role="user", content=f"writer {i} " + "x" * 2000)] * (1 + i % 3),
+            messages=[Message(role=Role.USER, content=f"writer {i} " + "x" * 2000)] * (1 + i % 3),
             scratch={"writer": i, "payload": [i] * 200},
         )
         for i in range(16)

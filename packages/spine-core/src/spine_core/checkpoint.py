@@ -1,0 +1,8 @@
+"""Checkpoint vocabulary under spinekit's module name: the protocol and the in-memory store."""
+
+from __future__ import annotations
+
+from .protocols import CheckpointStore
+from .reference import InMemoryCheckpointStore
+
+__all__ = ["CheckpointStore", "InMemoryCheckpointStore"]
