@@ -17,6 +17,7 @@ from .capabilities import (
 )
 from .codec import dump_state, load_state
 from .config import SpineConfig, load_config
+from .embedders import OpenAIEmbedder
 from .embedding import HashEmbedder, cosine
 from .errors import (
     BackendUnavailable,
@@ -30,6 +31,7 @@ from .errors import (
 from .migrations import migrate, register_migration
 from .opening import open_checkpoint, open_memory
 from .protocols import (
+    BatchEmbedder,
     BatchingMemory,
     CheckpointStore,
     Embedder,
@@ -66,6 +68,7 @@ __all__ = [
     "SPI_VERSION",
     "STATE_VERSION",
     "BackendUnavailable",
+    "BatchEmbedder",
     "BatchingMemory",
     "CheckpointCapabilities",
     "CheckpointStore",
@@ -92,6 +95,7 @@ __all__ = [
     "MemoryRecord",
     "MemoryStoreBase",
     "Message",
+    "OpenAIEmbedder",
     "PendingApproval",
     "PluginInfo",
     "PreparedRecord",
