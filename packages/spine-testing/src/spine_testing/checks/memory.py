@@ -865,6 +865,71 @@ async def embedder_name_mismatch(ctx: CheckContext) -> None:
     await _mismatch(ctx, _RenamedEmbedder(), "an embedder of another name")
 
 
+# -- the guides' one-text embedder -------------------------------------------------------
+
+
+class _GuideEmbedder:
+    """The embedder the authoring guide shows: only `async def embed(text) -> list[float]`.
+
+    No `dim`, `name` or batch method, so a store must learn the dimension from the first
+    vector. Axes: fruit, engines, anything.
+    """
+
+    async def embed(self, text: str) -> list[float]:
+        return [float("apple" in text), float("engine" in text), 0.25]
+
+
+class _OtherGuideEmbedder:
+    """Another one-text embedder, of another (undeclared) dimension."""
+
+    async def embed(self, text: str) -> list[float]:
+        return [float("apple" in text), 1.0]
+
+
+@check("memory")
+async def one_text_embedder(ctx: CheckContext) -> None:
+    """An embedder with only `embed(text)` (no dim, name or batch) works; reopening differs loud."""
+    await ctx.require_option("embedder", why="the check passes its own embedder")
+    await ctx.require_option("namespace", why="the check needs a namespace of its own")
+    namespace = ctx.fresh_namespace()
+    memory = await ctx.store(namespace=namespace, embedder=_GuideEmbedder())
+    sid = ctx.sid("guide")
+    token = ctx.token()
+    pie = await memory.save(f"{token} apple pie recipe", session_id=sid)
+    car = await memory.save(f"{token} engine repair manual", session_id=sid)
+    hits = await memory.search("a fresh apple", k=2, session_id=sid)
+    expect_equal(_hit_contents(hits), [pie.content, car.content], "hits for an apple query")
+    expect(abs(hits[0].score - 1.0) <= _EXACT, f"the apple record scored {hits[0].score!r}")
+    loaded = [r.id for r in await memory.load(sid)]
+    expect_equal(loaded, [pie.id, car.id], "load with a one-text embedder")
+    if ctx.advertises("save_many"):
+        more = await memory.save_many(
+            [MemoryItem(f"{token} apple tart", sid), MemoryItem(f"{token} engine oil", sid)]
+        )
+        expect_equal(len(more), 2, "records from save_many with a one-text embedder")
+    if not ctx.advertises("persistent"):
+        return
+    await memory.aclose()
+    again = await ctx.store(namespace=namespace, embedder=_GuideEmbedder())
+    hits = await again.search("apple", k=1, session_id=sid)
+    expect(hits and hits[0].record.id == pie.id, "search after reopening with the same embedder")
+    others: list[tuple[Any, str]] = [
+        (HashEmbedder(), "a 256-d HashEmbedder over 3-d vectors"),
+        (_OtherGuideEmbedder(), "a one-text 2-d embedder over 3-d vectors"),
+    ]
+    for other, what in others:
+        wrong = await ctx.store(namespace=namespace, embedder=other)
+        await expect_raises(ConfigError, partial(wrong.search, "apple"), f"search with {what}")
+        await expect_raises(
+            ConfigError, partial(wrong.save, "more", session_id=sid), f"save with {what}"
+        )
+    expect_equal(
+        len(await again.load(sid, limit=10)),
+        4 if ctx.advertises("save_many") else 2,
+        "records after refused reopens",
+    )
+
+
 # -- approximate -----------------------------------------------------------------------------
 
 
