@@ -355,8 +355,10 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         )
 
         async def run(conn: AsyncConnection[Any]) -> None:
-            await conn.execute(claim, (self.namespace, self.embedder_name, dimension))
-            row = await (await conn.execute(select, (self.namespace,))).fetchone()
+            await conn.execute(
+                claim, (self.namespace, self.embedder_name, dimension), prepare=prepare
+            )
+            row = await (await conn.execute(select, (self.namespace,), prepare=prepare)).fetchone()
             assert row is not None
             self.check_embedder(str(row[0]), int(row[1]), dimension)
             try:
@@ -381,6 +383,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
             "SELECT atttypmod FROM pg_catalog.pg_attribute"
             " WHERE attrelid = to_regclass(%s) AND attname = 'embedding'",
             (f'"{self.schema}"."{table}"',),
+            prepare=self._db.prepare,
         )
         row = await cur.fetchone()
         if row is not None and int(row[0]) != dimension:
