@@ -212,3 +212,18 @@ async def test_real_client_errors_are_mapped(
         await embedder.embed("x")
     assert SECRET not in str(caught.value)
     assert len(handler.seen) == (1 if status == 401 else 2)
+
+
+async def test_a_key_from_the_environment_stays_out_of_errors(
+    server: tuple[str, type[_Handler]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("openai")
+    url, handler = server
+    handler.status = 500  # the server echoes SECRET in its error message
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    embedder = OpenAIEmbedder("local-model", base_url=url, retries=1)
+    with pytest.raises(BackendUnavailable) as caught:
+        await embedder.embed("x")
+    assert "nope" in str(caught.value)
+    assert SECRET not in str(caught.value)
+    assert handler.seen[0]["auth"] == f"Bearer {SECRET}"

@@ -120,8 +120,10 @@ class OpenAIEmbedder:
 
     def _clean(self, exc: BaseException) -> str:
         text = str(exc)
-        if self._api_key:
-            text = text.replace(self._api_key, "***")
+        # The key given here, or the one the SDK found (e.g. in OPENAI_API_KEY).
+        for key in (self._api_key, getattr(self._client, "api_key", None)):
+            if isinstance(key, str) and key:
+                text = text.replace(key, "***")
         return redact_text(text)
 
     async def _create(self, payload: str | list[str]) -> list[list[float]]:
