@@ -34,7 +34,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from spine_core.errors import DataError
-from spine_core.records import MemoryRecord, to_epoch_us
+from spine_core.records import MemoryRecord, to_epoch_us, ts_from_us
 
 if TYPE_CHECKING:
     from qdrant_client import models
@@ -116,7 +116,7 @@ def decode_record(point_id: object, payload: dict[str, Any] | None) -> MemoryRec
         content=content,
         session_id=session_id,
         metadata=metadata,
-        ts=ts_us / 1_000_000,
+        ts=ts_from_us(ts_us),
     )
 
 

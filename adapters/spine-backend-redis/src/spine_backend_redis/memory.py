@@ -30,7 +30,7 @@ from spine_core.base import MemoryStoreBase, PreparedRecord
 from spine_core.capabilities import MemoryCapabilities, Topology
 from spine_core.errors import ConfigError, DataError
 from spine_core.protocols import Embedder
-from spine_core.records import MemoryHit, MemoryRecord, matches_filter, to_epoch_us
+from spine_core.records import MemoryHit, MemoryRecord, matches_filter, to_epoch_us, ts_from_us
 from spine_core.validation import validate_limit, validate_record_id, validate_session_id
 
 from ._client import (
@@ -438,7 +438,7 @@ class RedisMemory(MemoryStoreBase):
                 content=as_text(content),
                 session_id=None if session is None else as_text(session),
                 metadata=json.loads(as_text(metadata)),
-                ts=as_int(ts) / 1_000_000,
+                ts=ts_from_us(as_int(ts)),
             )
         except (ValueError, TypeError) as exc:
             raise DataError(

@@ -25,6 +25,7 @@ __all__ = [
     "now_ts",
     "to_epoch_us",
     "ts_datetime",
+    "ts_from_us",
     "utc_now",
 ]
 
@@ -125,12 +126,17 @@ def now_ts() -> float:
     The default of `MemoryRecord.ts`; every value is a whole number of microseconds, so it
     survives backends that store microseconds exactly.
     """
-    return _tick_us() / 1_000_000
+    return ts_from_us(_tick_us())
 
 
 def to_epoch_us(ts: float) -> int:
     """Epoch seconds as whole microseconds (what backends with integer time columns keep)."""
     return round(ts * 1_000_000)
+
+
+def ts_from_us(us: int) -> float:
+    """Whole microseconds since the epoch as a record's `ts` (epoch seconds)."""
+    return us / 1_000_000
 
 
 def from_epoch_us(us: int) -> datetime:
