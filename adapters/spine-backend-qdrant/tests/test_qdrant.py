@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from spine_backend_qdrant import QdrantMemory
-from spine_backend_qdrant._payload import encode_payload, us_to_datetime
+from spine_backend_qdrant._payload import encode_payload
 from spine_core import (
     BackendUnavailable,
     ConfigError,
@@ -305,7 +305,7 @@ async def test_load_breaks_timestamp_ties_by_id(tmp_path: Path) -> None:
                 payload=encode_payload(
                     content=f"tie {rid}",
                     session_id="s",
-                    ts=us_to_datetime(1_900_000_000_000_000),
+                    ts=1_900_000_000.0,
                     metadata={},
                     metadata_json="{}",
                 ),

@@ -382,7 +382,7 @@ async def test_scores_are_exact_cosine(
         scan_share=scan_share,
     ) as memory:
         records = await memory.save_many([MemoryItem(content=t, session_id="s") for t in _TEXTS])
-        vectors = await embedder.embed(["solar roof", *_TEXTS])
+        vectors = await embedder.embed_many(["solar roof", *_TEXTS])
         want = {r.id: _cosine(vectors[0], v) for r, v in zip(records, vectors[1:], strict=True)}
         for scope in ("s", None):
             hits = await memory.search("solar roof", k=len(_TEXTS), session_id=scope)
@@ -398,7 +398,7 @@ async def test_scores_are_exact_cosine(
 async def test_vsim_similarity_maps_to_cosine(redis8: str, ns8: str) -> None:
     """The engine's own score s is (1 + cos) / 2 (the store re-scores, but the map holds)."""
     embedder = HashEmbedder()
-    vectors = await embedder.embed(_TEXTS)
+    vectors = await embedder.embed_many(_TEXTS)
     key = f"{{spine:{ns8}}}:probe"
     async with redis.asyncio.Redis.from_url(redis8) as client:
         for i, vector in enumerate(vectors):

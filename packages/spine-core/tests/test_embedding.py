@@ -14,9 +14,28 @@ from spine_core import ConfigError, HashEmbedder, cosine
 
 async def test_unit_vectors_of_the_right_dimension() -> None:
     emb = HashEmbedder(dimension=64)
-    vectors = await emb.embed(["hello world", "ünïcödé 会话 🙂", "!!!"])
+    vectors = await emb.embed_many(["hello world", "ünïcödé 会话 🙂", "!!!"])
+    assert len(vectors) == 3
     assert all(len(v) == 64 for v in vectors)
     assert all(math.isclose(math.hypot(*v), 1.0, rel_tol=1e-9) for v in vectors)
+
+
+async def test_embed_takes_one_text_and_returns_one_vector() -> None:
+    emb = HashEmbedder()
+    vector = await emb.embed("hello")
+    assert len(vector) == 256
+    assert all(isinstance(x, float) for x in vector)
+    assert vector == (await emb.embed_many(["hello"]))[0]
+
+
+def test_dim_is_spinekits_keyword_and_dimension_an_alias() -> None:
+    assert HashEmbedder(dim=64).dim == 64
+    assert HashEmbedder(64).dimension == 64
+    assert HashEmbedder(dimension=32).dim == 32
+    assert HashEmbedder().dim == 256
+    assert repr(HashEmbedder(dim=64)) == "HashEmbedder(dim=64)"
+    with pytest.raises(AttributeError):
+        HashEmbedder().dimension = 8  # type: ignore[misc]
 
 
 def test_similar_texts_score_higher() -> None:

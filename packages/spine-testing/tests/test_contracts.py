@@ -68,7 +68,7 @@ def test_reference_memory_subclass_passes(pytester: pytest.Pytester) -> None:
         """,
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=N_MEMORY - 4, skipped=4)  # persistent x3, approximate
+    result.assert_outcomes(passed=N_MEMORY - 5, skipped=5)  # persistent x4, approximate
 
 
 def test_expected_failures_are_visible_strict_xfails(pytester: pytest.Pytester) -> None:

@@ -382,6 +382,7 @@ CATALOGUE: list[Broken] = [
         ClaimsPersistence,
         "persistent_reopen",
         "embedder_dimension_mismatch",
+        "one_text_embedder_reopen",
         level="base",
         fresh=True,
     ),

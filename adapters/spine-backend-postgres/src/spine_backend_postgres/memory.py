@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from spine_core.base import MemoryStoreBase, PreparedRecord
 from spine_core.capabilities import MemoryCapabilities, Topology
+from spine_core.embedding import HashEmbedder
 from spine_core.errors import ConfigError
 from spine_core.protocols import Embedder
-from spine_core.records import MemoryHit, MemoryRecord
+from spine_core.records import MemoryHit, MemoryRecord, ts_datetime
 from spine_core.validation import validate_limit, validate_record_id, validate_session_id
 
 from . import _vector
 from ._config import PoolerMode, validate_identifier
 from ._migrations import Migration, Names, ensure_migrated, locked
+from ._pool import single
 from ._store import PostgresStore
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
-    from psycopg.sql import Composed
+    from psycopg.sql import Composable, Composed
     from psycopg_pool import AsyncConnectionPool
 
 __all__ = ["PgVectorMemory"]
@@ -54,9 +56,9 @@ MIGRATIONS: tuple[Migration, ...] = (Migration(1, "memory namespaces", _meta_v1)
 
 
 def vector_migrations(
-    dimension: int, vector_schema: str, m: int, ef_construction: int
+    dimension: int, vector_schema: str, m: int, ef_construction: int, table: str
 ) -> tuple[Migration, ...]:
-    """The schema of one `<prefix>memory_<dimension>` table, append-only.
+    """The schema of one vector table (`<prefix>memory_<dimension>` or `table=`), append-only.
 
     Namespaces whose embedders share a dimension share a table (the namespace is a column);
     HNSW needs a fixed dimension, hence one table per dimension.
@@ -65,8 +67,7 @@ def vector_migrations(
     def v1(n: Names) -> list[Composed]:
         from psycopg import sql
 
-        name = f"memory_{dimension}"
-        t = n.table(name)
+        t = sql.Identifier(n.schema, table)
         ext = sql.Identifier(vector_schema)
         statements: list[Composed] = [
             sql.SQL(
@@ -83,11 +84,11 @@ def vector_migrations(
             ).format(t=t, ext=ext, dim=sql.Literal(dimension)),
             # Serves load (a session's newest records) and session-scoped search.
             sql.SQL("CREATE INDEX {} ON {} (namespace, session_id, ts, id)").format(
-                n.bare(f"{name}_load"), t
+                sql.Identifier(f"{table}_load"), t
             ),
             # Serves `metadata @> '{...}'` equality filters.
             sql.SQL("CREATE INDEX {} ON {} USING gin (metadata jsonb_path_ops)").format(
-                n.bare(f"{name}_meta"), t
+                sql.Identifier(f"{table}_meta"), t
             ),
         ]
         if dimension <= HNSW_MAX_DIMENSION:
@@ -96,7 +97,7 @@ def vector_migrations(
                     "CREATE INDEX {} ON {} USING hnsw (embedding {}.vector_cosine_ops)"
                     " WITH (m = {}, ef_construction = {})"
                 ).format(
-                    n.bare(f"{name}_hnsw"),
+                    sql.Identifier(f"{table}_hnsw"),
                     t,
                     ext,
                     sql.Literal(m),
@@ -117,10 +118,10 @@ def _int_option(value: object, what: str, low: int, high: int) -> int:
 class _Queries:
     """Statements composed once the vector extension's schema is known."""
 
-    def __init__(self, n: Names, dimension: int, vector_schema: str) -> None:
+    def __init__(self, n: Names, table: str, vector_schema: str) -> None:
         from psycopg import sql
 
-        t = n.table(f"memory_{dimension}")
+        t = sql.Identifier(n.schema, table)
         ext = sql.Identifier(vector_schema)
 
         def q(text: str) -> bytes:
@@ -155,21 +156,12 @@ class _Queries:
             " AND (%(sid)s::text IS NULL OR session_id = %(sid)s::text)"
             " AND (%(before)s::timestamptz IS NULL OR ts < %(before)s::timestamptz)"
         )
-        self.claim = q(
-            "INSERT INTO {meta} (namespace, embedder, dimension) VALUES (%s, %s, %s)"
-            " ON CONFLICT (namespace) DO NOTHING"
-        )
-        self.meta = q("SELECT embedder, dimension FROM {meta} WHERE namespace = %s")
 
 
 def _record(row: Sequence[Any]) -> MemoryRecord:
     rid, content, session_id, metadata, ts = row[:5]
     return MemoryRecord(
-        id=rid,
-        content=content,
-        session_id=session_id,
-        metadata=json.loads(metadata),
-        ts=ts.astimezone(UTC),
+        id=rid, content=content, session_id=session_id, metadata=json.loads(metadata), ts=ts
     )
 
 
@@ -195,6 +187,8 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         *,
         pool: AsyncConnectionPool[Any] | None = None,
         embedder: Embedder | None = None,
+        dim: int = 256,
+        table: str | None = None,
         namespace: str = "default",
         schema: str = "public",
         table_prefix: str = "spine_",
@@ -212,16 +206,21 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
     ) -> None:
         """Configure the store; no I/O happens until first use.
 
-        `ef_search` (1-1000) is the HNSW candidate list per search: higher is better recall,
-        slower. `iterative_scan` (pgvector ≥ 0.8) keeps scanning the index until filtered
-        searches find `k` results; `max_scan_tuples` bounds that scan. `hnsw_m` and
-        `hnsw_ef_construction` shape the index, and apply when the table for this
-        embedder's dimension is first created. The other options are as for
-        `PostgresCheckpoint`.
+        `dim` sizes the default `HashEmbedder` (a given `embedder` brings its own). Vectors
+        live in `table` when given, else in `<table_prefix>memory_<dimension>` (one table
+        per dimension, shared by namespaces). `ef_search` (1-1000) is the HNSW candidate
+        list per search: higher is better recall, slower. `iterative_scan` (pgvector ≥ 0.8)
+        keeps scanning the index until filtered searches find `k` results;
+        `max_scan_tuples` bounds that scan. `hnsw_m` and `hnsw_ef_construction` shape the
+        index, and apply when the vector table is first created. The other options are as
+        for `PostgresCheckpoint`.
         """
-        super().__init__(embedder=embedder, namespace=namespace)
+        super().__init__(
+            embedder=embedder if embedder is not None else HashEmbedder(dim), namespace=namespace
+        )
         self.schema = validate_identifier(schema, what="schema")
         self.table_prefix = validate_identifier(table_prefix, what="table_prefix")
+        self.table = None if table is None else validate_identifier(table, what="table")
         self.ef_search = _int_option(ef_search, "ef_search", 1, 1000)
         if iterative_scan not in ("relaxed_order", "strict_order", "off"):
             raise ConfigError(
@@ -243,7 +242,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
                 f"hnsw_ef_construction ({self.hnsw_ef_construction}) must be at least "
                 f"2 * hnsw_m ({2 * self.hnsw_m})"
             )
-        options = self._connect(
+        self._options = self._connect(
             dsn,
             pool,
             pooler=pooler,
@@ -254,14 +253,25 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
             retries=retries,
         )
         self._names = Names(self.schema, self.table_prefix)
-        self._dimension = self.embedder.dimension
+        self._vector_schema = ""
         self._q: _Queries | None = None
         self._settings_sql = b""
         self._session_settings_sql = b""
         self._setting_values: tuple[str, ...] = ()
         self.pgvector_version: str | None = None
-        indexed = self._dimension <= HNSW_MAX_DIMENSION
-        self.capabilities = MemoryCapabilities(
+        self.capabilities = self._describe(self.dimension)
+
+    def _table_name(self, dimension: int | None) -> str:
+        """The vector table's name (without schema); `…memory_<d>` before `d` is known."""
+        if self.table is not None:
+            return self.table
+        return f"{self.table_prefix}memory_{'<d>' if dimension is None else dimension}"
+
+    def _describe(self, dimension: int | None) -> MemoryCapabilities:
+        # Until the dimension is known (an embedder that does not declare it), the common
+        # case is assumed: an HNSW index (dimensions up to 2000).
+        indexed = dimension is None or dimension <= HNSW_MAX_DIMENSION
+        return MemoryCapabilities(
             get=True,
             forget=True,
             prune=True,
@@ -281,20 +291,18 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
                 "hnsw.max_scan_tuples": self.max_scan_tuples,
                 "metadata_index": "gin (jsonb_path_ops)",
                 "filter": "metadata @> {...} (JSON equality)",
-                "table": f"{self.schema}.{self.table_prefix}memory_{self._dimension}",
+                "table": f"{self.schema}.{self._table_name(dimension)}",
                 "vector_transfer": "binary",
                 "search_settings": "per connection (own pool)"
-                if pool is None and options.pooler == "session"
+                if self._db.owns_pool and self._options.pooler == "session"
                 else "SET LOCAL per search",
-                "pooler": options.pooler,
+                "pooler": self._options.pooler,
             },
         )
 
     def _target(self) -> str:
-        return (
-            f"{self._db.shown}#{self.schema}.{self.table_prefix}memory_{self._dimension}"
-            f"/{self.namespace}"
-        )
+        table = self._table_name(self._bound or self.dimension)
+        return f"{self._db.shown}#{self.schema}.{table}/{self.namespace}"
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def _open(self) -> None:
@@ -303,30 +311,87 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         async def bootstrap(conn: AsyncConnection[Any]) -> None:
             version, vector_schema = await self._ensure_extension(conn)
             await ensure_migrated(conn, self._names, "memory", MIGRATIONS, prepare=prepare)
-            queries = _Queries(self._names, self._dimension, vector_schema)
-            # Claim the namespace for this embedder (first opener wins), then check it before
-            # creating anything for this dimension.
-            await conn.execute(
-                queries.claim,
-                (self.namespace, self.embedder.name, self._dimension),
-                prepare=prepare,
-            )
-            cur = await conn.execute(queries.meta, (self.namespace,), prepare=prepare)
-            row = await cur.fetchone()
-            assert row is not None
-            self.check_embedder(str(row[0]), int(row[1]))
-            migrations = vector_migrations(
-                self._dimension, vector_schema, self.hnsw_m, self.hnsw_ef_construction
-            )
-            await ensure_migrated(
-                conn, self._names, f"memory_{self._dimension}", migrations, prepare=prepare
-            )
+            self._vector_schema = vector_schema
             self.pgvector_version = version
             self._configure_search(version)
-            self._q = queries
 
         configure = self._configure_connection if self._per_connection else None
         await self._db.open(bootstrap, configure=configure)
+
+    async def _recorded_dimension(self) -> int | None:
+        query = _compose(
+            "SELECT dimension FROM {} WHERE namespace = %s", self._names.table("memory_meta")
+        )
+        prepare = self._db.prepare
+
+        async def run(conn: AsyncConnection[Any]) -> Any:
+            async with single(conn):
+                cur = await conn.execute(query, (self.namespace,), prepare=prepare)
+                return await cur.fetchone()
+
+        # Not `_one`: this runs while the store opens (inside `_ensure_ready`).
+        row = await self._db.run(run)
+        return None if row is None else int(row[0])
+
+    async def _claim(self, dimension: int) -> None:
+        """Claim the namespace for this embedder (first claimer wins), then create the table.
+
+        The vector table for `dimension` is created only after the claim is checked.
+        """
+        from psycopg import errors
+
+        prepare = self._db.prepare
+        meta = self._names.table("memory_meta")
+        claim = _compose(
+            "INSERT INTO {} (namespace, embedder, dimension) VALUES (%s, %s, %s)"
+            " ON CONFLICT (namespace) DO NOTHING",
+            meta,
+        )
+        select = _compose("SELECT embedder, dimension FROM {} WHERE namespace = %s", meta)
+        table = self._table_name(dimension)
+        component = f"memory_{dimension}" if self.table is None else f"memory:{table}"
+        migrations = vector_migrations(
+            dimension, self._vector_schema, self.hnsw_m, self.hnsw_ef_construction, table
+        )
+
+        async def run(conn: AsyncConnection[Any]) -> None:
+            await conn.execute(
+                claim, (self.namespace, self.embedder_name, dimension), prepare=prepare
+            )
+            row = await (await conn.execute(select, (self.namespace,), prepare=prepare)).fetchone()
+            assert row is not None
+            self.check_embedder(str(row[0]), int(row[1]), dimension)
+            try:
+                await ensure_migrated(conn, self._names, component, migrations, prepare=prepare)
+            except errors.DuplicateTable:
+                raise ConfigError(
+                    f"table {self.schema}.{table} exists but was not created by PgVectorMemory "
+                    "(another layout, e.g. spinekit's); pass another table= or drop it"
+                ) from None
+            if self.table is not None:
+                await self._check_table_dimension(conn, table, dimension)
+
+        await self._db.run(_autocommit(run))
+        self._q = _Queries(self._names, table, self._vector_schema)
+        self.capabilities = self._describe(dimension)
+
+    async def _check_table_dimension(
+        self, conn: AsyncConnection[Any], table: str, dimension: int
+    ) -> None:
+        """A shared `table=` holds one dimension: refuse a namespace of another."""
+        cur = await conn.execute(
+            "SELECT atttypmod FROM pg_catalog.pg_attribute"
+            " WHERE attrelid = to_regclass(%s) AND attname = 'embedding'",
+            (f'"{self.schema}"."{table}"',),
+            prepare=self._db.prepare,
+        )
+        row = await cur.fetchone()
+        if row is not None and int(row[0]) != dimension:
+            raise ConfigError(
+                f"table {self.schema}.{table} holds {row[0]}-d vectors; the embedder "
+                f"{self.embedder_name!r} makes {dimension}-d vectors. Use another table= "
+                "(or leave it unset for one table per dimension)."
+            )
 
     async def _ensure_extension(self, conn: AsyncConnection[Any]) -> tuple[str, str]:
         """(pgvector version, schema holding it); creates it when allowed, else ConfigError."""
@@ -398,8 +463,10 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
     async def _configure_connection(self, conn: AsyncConnection[Any]) -> None:
         await conn.execute(self._session_settings_sql, self._setting_values)
 
-    async def _queries(self) -> _Queries:
-        await self._ensure_ready()
+    async def _queries(self) -> _Queries | None:
+        """The statements for the namespace's table, or None while it holds nothing."""
+        if await self._bound_dimension() is None:
+            return None
         assert self._q is not None
         return self._q
 
@@ -408,7 +475,9 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         """Insert records in one transaction (pipelined), all or nothing."""
         if not records:
             return
-        q = await self._queries()
+        await self._bind(len(records[0].vector))
+        q = self._q
+        assert q is not None
         ns, prepare = self.namespace, self._db.prepare
         rows = [
             (
@@ -418,7 +487,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
                 p.content,
                 p.metadata_json,
                 p.metadata_json,
-                p.ts,
+                ts_datetime(p.ts),
                 _vector.Vector(p.vector),
             )
             for p in records
@@ -447,13 +516,18 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         """Delete one record; `True` if it existed."""
         record_id = validate_record_id(record_id)
         q = await self._queries()
-        return bool(await self._count(q.forget, (self.namespace, record_id)))
+        return q is not None and bool(await self._count(q.forget, (self.namespace, record_id)))
 
-    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
+    async def prune(
+        self, *, session_id: str | None = None, before: datetime | float | None = None
+    ) -> int:
         """Delete a session's records and/or those saved before `before`; return how many."""
-        session_id, before = self.check_prune_args(session_id, before)
+        sid, cut = self.check_prune_args(session_id, before)
         q = await self._queries()
-        params = {"ns": self.namespace, "sid": session_id, "before": before}
+        if q is None:
+            return 0
+        when = None if cut is None else ts_datetime(cut)
+        params = {"ns": self.namespace, "sid": sid, "before": when}
         return await self._count(q.prune, params)
 
     # -- reads ----------------------------------------------------------------------------------
@@ -471,7 +545,8 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         not `1`, `1` equals `1.0`).
         """
         vector, k, session_id, flt = await self.prepare_search(query, k, session_id, filter)
-        q = await self._queries()
+        q = self._q
+        assert q is not None  # embedding the query bound the namespace's table
         statement = q.search[session_id is not None, bool(flt)]
         params = {
             "ns": self.namespace,
@@ -514,6 +589,8 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         session_id = validate_session_id(session_id)
         limit = validate_limit(limit)
         q = await self._queries()
+        if q is None:
+            return []
         rows = await self._fetch(q.load, (self.namespace, session_id, limit))
         return [_record(r) for r in reversed(rows)]
 
@@ -521,8 +598,34 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         """The record with this id, or `None`."""
         record_id = validate_record_id(record_id)
         q = await self._queries()
+        if q is None:
+            return None
         rows = await self._fetch(q.get, (self.namespace, record_id))
         return _record(rows[0]) if rows else None
+
+
+def _compose(text: str, table: Composable) -> bytes:
+    from psycopg import sql
+
+    return sql.SQL(text).format(table).as_bytes(None)
+
+
+def _autocommit(
+    op: Callable[[AsyncConnection[Any]], Awaitable[None]],
+) -> Callable[[AsyncConnection[Any]], Awaitable[None]]:
+    """Run `op` in autocommit mode (migrations manage their own transaction)."""
+
+    async def run(conn: AsyncConnection[Any]) -> None:
+        manual = not conn.autocommit
+        if manual:
+            await conn.set_autocommit(True)
+        try:
+            await op(conn)
+        finally:
+            if manual:
+                await conn.set_autocommit(False)
+
+    return run
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

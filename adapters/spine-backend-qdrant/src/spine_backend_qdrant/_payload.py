@@ -31,11 +31,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from spine_core.errors import DataError
-from spine_core.records import MemoryRecord
+from spine_core.records import MemoryRecord, to_epoch_us, ts_from_us
 
 if TYPE_CHECKING:
     from qdrant_client import models
@@ -43,7 +42,6 @@ if TYPE_CHECKING:
 __all__ = [
     "TS_KEY",
     "build_filter",
-    "datetime_to_us",
     "decode_record",
     "encode_payload",
     "shadow_path",
@@ -52,18 +50,7 @@ __all__ = [
 SESSION_KEY = "session_id"
 TS_KEY = "ts_us"
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_]{1,64}")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EXACT_INT = 2**53
-
-
-def datetime_to_us(value: datetime) -> int:
-    """Integer microseconds since the epoch of an aware datetime (exact)."""
-    return (value - _EPOCH) // timedelta(microseconds=1)
-
-
-def us_to_datetime(value: int) -> datetime:
-    """The aware UTC datetime of integer microseconds since the epoch (exact)."""
-    return _EPOCH + timedelta(microseconds=value)
 
 
 def shadow_path(key: str) -> str:
@@ -77,7 +64,7 @@ def encode_payload(
     *,
     content: str,
     session_id: str | None,
-    ts: datetime,
+    ts: float,
     metadata: dict[str, Any],
     metadata_json: str,
 ) -> dict[str, Any]:
@@ -94,7 +81,7 @@ def encode_payload(
             (plain if path.startswith("f.") else hashed)[path.partition(".")[2]] = value
     payload: dict[str, Any] = {
         "content": content,
-        TS_KEY: datetime_to_us(ts),
+        TS_KEY: to_epoch_us(ts),
         "metadata": metadata_json,
     }
     if session_id is not None:
@@ -129,7 +116,7 @@ def decode_record(point_id: object, payload: dict[str, Any] | None) -> MemoryRec
         content=content,
         session_id=session_id,
         metadata=metadata,
-        ts=us_to_datetime(ts_us),
+        ts=ts_from_us(ts_us),
     )
 
 

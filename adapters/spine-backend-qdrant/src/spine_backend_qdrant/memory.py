@@ -12,7 +12,7 @@ from spine_core.base import MemoryStoreBase, PreparedRecord
 from spine_core.capabilities import MemoryCapabilities, Topology
 from spine_core.errors import ConfigError
 from spine_core.protocols import Embedder
-from spine_core.records import MemoryHit, MemoryItem, MemoryRecord, matches_filter
+from spine_core.records import MemoryHit, MemoryItem, MemoryRecord, matches_filter, to_epoch_us
 from spine_core.validation import (
     validate_limit,
     validate_record_id,
@@ -24,7 +24,6 @@ from ._local import LocalClient, acquire_local, release_local
 from ._payload import (
     TS_KEY,
     build_filter,
-    datetime_to_us,
     decode_record,
     encode_payload,
     shadow_path,
@@ -209,10 +208,19 @@ class QdrantMemory(MemoryStoreBase):
         try:
             if self.mode == "server":
                 await self._check_server_version()
-            await self._prepare_collection()
         except BaseException:
             await self._close()
             raise
+
+    async def _claim(self, dimension: int) -> None:
+        await self._prepare_collection(dimension)
+
+    async def _recorded_dimension(self) -> int | None:
+        name = self.collection
+        if not await self._call(lambda c: c.collection_exists(name)):
+            return None
+        info = await self._call(lambda c: c.get_collection(name))
+        return self._vector_params(info).size
 
     async def _close(self) -> None:
         local, client = self._local, self._client
@@ -240,12 +248,11 @@ class QdrantMemory(MemoryStoreBase):
                 f"Qdrant >= {need} (query API and scroll order_by)"
             )
 
-    async def _prepare_collection(self) -> None:
+    async def _prepare_collection(self, dim: int) -> None:
         from qdrant_client import models
 
         name = self.collection
-        dim = self.embedder.dimension
-        spine_meta = {"spine": {"embedder": self.embedder.name, "dimension": dim, "layout": 1}}
+        spine_meta = {"spine": {"embedder": self.embedder_name, "dimension": dim, "layout": 1}}
         if not await self._call(lambda c: c.collection_exists(name)):
             hnsw = (
                 models.HnswConfigDiff(m=self.hnsw_m, ef_construct=self.ef_construct)
@@ -269,7 +276,7 @@ class QdrantMemory(MemoryStoreBase):
                 if not await self._call(lambda c: c.collection_exists(name)):
                     raise
         info = await self._call(lambda c: c.get_collection(name))
-        if not self._check_collection(info):
+        if not self._check_collection(info, dim):
             # Created by a server before 1.16 (which drops collection metadata) or by a
             # store that crashed mid-creation: record the embedder now, best effort.
             try:
@@ -281,8 +288,8 @@ class QdrantMemory(MemoryStoreBase):
         if self.mode == "server":
             await self._ensure_indexes(info.payload_schema or {})
 
-    def _check_collection(self, info: models.CollectionInfo) -> bool:
-        """Refuse a foreign or mismatched collection; False when no embedder is recorded."""
+    def _vector_params(self, info: models.CollectionInfo) -> models.VectorParams:
+        """The collection's single unnamed vector; `ConfigError` when it is not Spine's."""
         from qdrant_client import models
 
         vectors = info.config.params.vectors
@@ -291,6 +298,13 @@ class QdrantMemory(MemoryStoreBase):
                 f"Qdrant collection {self.collection!r} has named vectors; it was not created "
                 "by Spine. Use another namespace."
             )
+        return vectors
+
+    def _check_collection(self, info: models.CollectionInfo, dim: int) -> bool:
+        """Refuse a foreign or mismatched collection; False when no embedder is recorded."""
+        from qdrant_client import models
+
+        vectors = self._vector_params(info)
         if vectors.distance != models.Distance.COSINE:
             raise ConfigError(
                 f"Qdrant collection {self.collection!r} uses {vectors.distance.value} distance; "
@@ -301,8 +315,8 @@ class QdrantMemory(MemoryStoreBase):
         # Without recorded metadata only the dimension can be checked: the vector size,
         # which Qdrant itself enforces on every write.
         stored_name = str(meta["embedder"]) if isinstance(meta, dict) and recorded else None
-        stored_name = stored_name or self.embedder.name
-        self.check_embedder(stored_name, vectors.size)
+        stored_name = stored_name or self.embedder_name
+        self.check_embedder(stored_name, vectors.size, dim)
         return recorded
 
     async def _ensure_indexes(self, existing: Mapping[str, Any]) -> None:
@@ -368,9 +382,8 @@ class QdrantMemory(MemoryStoreBase):
         from qdrant_client import models
 
         record_id = validate_record_id(record_id)
-        if not _canonical_uuid(record_id):
+        if not _canonical_uuid(record_id) or await self._bound_dimension() is None:
             return False
-        await self._ensure_ready()
         name = self.collection
         found = await self._call(lambda c: c.retrieve(name, ids=[record_id], with_payload=False))
         if not found:
@@ -382,7 +395,9 @@ class QdrantMemory(MemoryStoreBase):
         )
         return True
 
-    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
+    async def prune(
+        self, *, session_id: str | None = None, before: datetime | float | None = None
+    ) -> int:
         """Delete a session's records and/or those saved before `before`; returns the count.
 
         A filtered delete reports no count, so the matching points are counted first: a
@@ -390,13 +405,11 @@ class QdrantMemory(MemoryStoreBase):
         """
         from qdrant_client import models
 
-        session_id, before = self.check_prune_args(session_id, before)
-        flt, _ = build_filter(
-            session_id=session_id,
-            before_us=None if before is None else datetime_to_us(before),
-        )
+        sid, cut = self.check_prune_args(session_id, before)
+        flt, _ = build_filter(session_id=sid, before_us=None if cut is None else to_epoch_us(cut))
         assert flt is not None
-        await self._ensure_ready()
+        if await self._bound_dimension() is None:
+            return 0  # no collection yet: nothing was ever saved in this namespace
         name = self.collection
         counted = await self._call(lambda c: c.count(name, count_filter=flt, exact=True))
         if counted.count:
@@ -411,9 +424,8 @@ class QdrantMemory(MemoryStoreBase):
     async def get(self, record_id: str) -> MemoryRecord | None:
         """The record with this id, or `None`."""
         record_id = validate_record_id(record_id)
-        if not _canonical_uuid(record_id):
+        if not _canonical_uuid(record_id) or await self._bound_dimension() is None:
             return None
-        await self._ensure_ready()
         name = self.collection
         found = await self._call(lambda c: c.retrieve(name, ids=[record_id], with_payload=True))
         return decode_record(found[0].id, found[0].payload) if found else None
@@ -457,7 +469,8 @@ class QdrantMemory(MemoryStoreBase):
 
         session_id = validate_session_id(session_id)
         limit = validate_limit(limit)
-        await self._ensure_ready()
+        if await self._bound_dimension() is None:
+            return []
         flt, _ = build_filter(session_id=session_id)
         name = self.collection
         newest_first = models.OrderBy(key=TS_KEY, direction=models.Direction.DESC)
@@ -471,7 +484,7 @@ class QdrantMemory(MemoryStoreBase):
             # Records saved in the same microsecond (by different processes) straddle the
             # page edge: fetch every record at that instant so ids break the tie exactly.
             edge = records[limit - 1].ts
-            tie_filter, _ = build_filter(session_id=session_id, ts_us=datetime_to_us(edge))
+            tie_filter, _ = build_filter(session_id=session_id, ts_us=to_epoch_us(edge))
             tied, _ = await self._call(
                 lambda c: c.scroll(name, scroll_filter=tie_filter, limit=_MAX_FETCH)
             )

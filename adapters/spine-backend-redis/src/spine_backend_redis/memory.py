@@ -30,7 +30,7 @@ from spine_core.base import MemoryStoreBase, PreparedRecord
 from spine_core.capabilities import MemoryCapabilities, Topology
 from spine_core.errors import ConfigError, DataError
 from spine_core.protocols import Embedder
-from spine_core.records import MemoryHit, MemoryRecord, matches_filter
+from spine_core.records import MemoryHit, MemoryRecord, matches_filter, to_epoch_us, ts_from_us
 from spine_core.validation import validate_limit, validate_record_id, validate_session_id
 
 from ._client import (
@@ -40,10 +40,8 @@ from ._client import (
     as_text,
     decodes_responses,
     flag,
-    from_us,
     is_cluster,
     split_url_options,
-    to_us,
 )
 from ._filter import attributes, count_fields, filter_expression
 from ._keys import MemoryKeys, check_key_prefix
@@ -247,10 +245,12 @@ class RedisMemory(MemoryStoreBase):
         self._conn.open()
         try:
             await self._check_server()
-            await self._check_meta()
         except BaseException:
             await self._conn.close()
             raise
+
+    async def _claim(self, dimension: int) -> None:
+        await self._check_meta(dimension)
 
     async def _check_server(self) -> None:
         from redis.exceptions import ResponseError
@@ -279,10 +279,11 @@ class RedisMemory(MemoryStoreBase):
         except Exception:  # best effort: the version only decorates the message
             return "?"
 
-    async def _check_meta(self) -> None:
+    async def _check_meta(self, dimension: int) -> None:
+        """Record the embedder and index options for a new namespace, else check them."""
         wanted = {
-            "embedder": self.embedder.name,
-            "dimension": str(self.embedder.dimension),
+            "embedder": self.embedder_name,
+            "dimension": str(dimension),
             "quantization": self.quantization,
             "m": str(self.m),
         }
@@ -295,13 +296,13 @@ class RedisMemory(MemoryStoreBase):
             items = list(zip(reply[::2], reply[1::2], strict=True))
         stored = {as_text(k): as_text(v) for k, v in items}
         try:
-            dimension = int(stored["dimension"])
+            stored_dimension = int(stored["dimension"])
             name = stored["embedder"]
         except (KeyError, ValueError):
             raise DataError(
                 f"RedisMemory namespace {self.namespace!r}: meta hash {key!r} is corrupt"
             ) from None
-        self.check_embedder(name, dimension)
+        self.check_embedder(name, stored_dimension, dimension)
         for option, requested in (
             ("quantization", self._requested_quantization),
             ("m", None if self._requested_m is None else str(self._requested_m)),
@@ -381,7 +382,7 @@ class RedisMemory(MemoryStoreBase):
                 attributes(record.session_id, record.metadata),
                 record.content,
                 record.metadata_json,
-                str(to_us(record.ts)),
+                str(to_epoch_us(record.ts)),
                 record.session_id or "",
                 "0" if record.session_id is None else "1",
             )
@@ -398,12 +399,14 @@ class RedisMemory(MemoryStoreBase):
         await self._ensure_ready()
         return await self._delete([rid]) == 1
 
-    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
+    async def prune(
+        self, *, session_id: str | None = None, before: datetime | float | None = None
+    ) -> int:
         """Delete a session's records and/or those saved before `before`; return how many."""
-        session_id, before = self.check_prune_args(session_id, before)
+        sid, cut = self.check_prune_args(session_id, before)
         await self._ensure_ready()
-        index = self._keys.by_time if session_id is None else self._keys.session(session_id)
-        upper = "+inf" if before is None else f"({to_us(before)}"
+        index = self._keys.by_time if sid is None else self._keys.session(sid)
+        upper = "+inf" if cut is None else f"({to_epoch_us(cut)}"
         batch = self.batch_size
         total = 0
         while True:
@@ -412,7 +415,7 @@ class RedisMemory(MemoryStoreBase):
             )
             if not ids:
                 return total
-            total += await self._delete(ids, "" if session_id is None else index)
+            total += await self._delete(ids, "" if sid is None else index)
 
     # -- reads -------------------------------------------------------------------------------
     async def _fetch(self, ids: Sequence[Any]) -> list[MemoryRecord | None]:
@@ -435,7 +438,7 @@ class RedisMemory(MemoryStoreBase):
                 content=as_text(content),
                 session_id=None if session is None else as_text(session),
                 metadata=json.loads(as_text(metadata)),
-                ts=from_us(as_int(ts)),
+                ts=ts_from_us(as_int(ts)),
             )
         except (ValueError, TypeError) as exc:
             raise DataError(

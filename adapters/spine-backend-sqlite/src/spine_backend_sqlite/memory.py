@@ -6,7 +6,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from spine_core.base import MemoryStoreBase, PreparedRecord
@@ -116,28 +116,31 @@ def _filter_sql(flt: dict[str, str | int | float | bool]) -> tuple[str, list[Any
 class _Engine:
     """Connection, statements and the search cache; runs only on the worker thread."""
 
-    def __init__(
-        self, conn: sqlite3.Connection, namespace: str, dimension: int, stored: tuple[str, int]
-    ) -> None:
+    def __init__(self, conn: sqlite3.Connection, namespace: str) -> None:
         self.conn = conn
         self.namespace = namespace
-        self.dimension = dimension
-        self.stored = stored
-        """(embedder name, dimension) recorded for the namespace, checked by the store."""
+        self.dimension = 0
+        """The vector length, set by `claim` (search runs only after it)."""
         self.cache: VectorCache | None = None
 
     @classmethod
-    def open(cls, target: Target, namespace: str, embedder: str, dimension: int) -> _Engine:
+    def open(cls, target: Target, namespace: str) -> _Engine:
         import numpy  # noqa: F401 - import the search dependency here, off the event loop
 
         conn = connect(target)
         try:
             ensure_schema(conn, "memory", MIGRATIONS, target)
-            stored = _namespace_meta(conn, namespace, embedder, dimension)
         except BaseException:
             conn.close()
             raise
-        return cls(conn, namespace, dimension, stored)
+        return cls(conn, namespace)
+
+    def claim(self, embedder: str, dimension: int) -> tuple[str, int]:
+        """Record `embedder` for the namespace if it is new; (name, dimension) recorded."""
+        if self.cache is not None and self.cache.dimension != dimension:
+            self.cache = None
+        self.dimension = dimension
+        return _namespace_meta(self.conn, self.namespace, embedder, dimension)
 
     def close(self) -> None:
         self.cache = None
@@ -326,13 +329,7 @@ def _record(row: Row) -> MemoryRecord:
         raise DataError(f"memory record {rid!r} has corrupt metadata: {exc}") from None
     if not isinstance(meta, dict):
         raise DataError(f"memory record {rid!r} has metadata that is not a JSON object")
-    return MemoryRecord(
-        id=rid,
-        content=content,
-        session_id=session_id,
-        metadata=meta,
-        ts=datetime.fromtimestamp(ts, UTC),
-    )
+    return MemoryRecord(id=rid, content=content, session_id=session_id, metadata=meta, ts=ts)
 
 
 def _capabilities(target: Target) -> MemoryCapabilities:
@@ -416,20 +413,18 @@ class SQLiteMemory(SQLiteStoreMixin, MemoryStoreBase):
         self._runner: Runner[_Engine] = Runner(self._where, "spine-sqlite-memory")
 
     async def _open(self) -> None:
-        name, dimension = self.embedder.name, self.embedder.dimension
-        engine = await self._start(lambda where, ns: _Engine.open(where, ns, name, dimension))
-        try:
-            self.check_embedder(*engine.stored)
-        except BaseException:
-            await self._runner.stop()
-            raise
+        await self._start(_Engine.open)
+
+    async def _claim(self, dimension: int) -> None:
+        stored = await self._runner.call(self._runner.engine.claim, self.embedder_name, dimension)
+        self.check_embedder(*stored, dimension)
 
     async def write_records(self, records: list[PreparedRecord]) -> None:
         """Insert validated records in one transaction: all or nothing."""
         if not records:
             return
         await self._ensure_ready()
-        rows = [(p.id, p.session_id, p.ts.timestamp(), p.metadata_json, p.content) for p in records]
+        rows = [(p.id, p.session_id, p.ts, p.metadata_json, p.content) for p in records]
         await self._runner.call(self._runner.engine.insert, rows, [p.vector for p in records])
 
     async def search(
@@ -467,12 +462,10 @@ class SQLiteMemory(SQLiteStoreMixin, MemoryStoreBase):
         await self._ensure_ready()
         return await self._runner.call(self._runner.engine.forget, record_id)
 
-    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
+    async def prune(
+        self, *, session_id: str | None = None, before: datetime | float | None = None
+    ) -> int:
         """Delete a session's records and/or those saved before `before`; return how many."""
-        session_id, before = self.check_prune_args(session_id, before)
+        sid, cut = self.check_prune_args(session_id, before)
         await self._ensure_ready()
-        return await self._runner.call(
-            self._runner.engine.prune,
-            session_id,
-            None if before is None else before.timestamp(),
-        )
+        return await self._runner.call(self._runner.engine.prune, sid, cut)

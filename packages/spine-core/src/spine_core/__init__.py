@@ -18,6 +18,7 @@ from .capabilities import (
 )
 from .codec import dump_state, load_state
 from .config import SpineConfig, load_config
+from .embedders import OpenAIEmbedder
 from .embedding import HashEmbedder, cosine
 from .errors import (
     BackendUnavailable,
@@ -32,6 +33,7 @@ from .messages import Message, Role, ToolCall, Usage, image_part, text_part
 from .migrations import migrate, register_migration
 from .opening import open_checkpoint, open_memory
 from .protocols import (
+    BatchEmbedder,
     BatchingMemory,
     CheckpointStore,
     Embedder,
@@ -68,6 +70,7 @@ __all__ = [
     "SPI_VERSION",
     "STATE_VERSION",
     "BackendUnavailable",
+    "BatchEmbedder",
     "BatchingMemory",
     "BufferMemory",
     "CheckpointCapabilities",
@@ -95,6 +98,7 @@ __all__ = [
     "MemoryRecord",
     "MemoryStoreBase",
     "Message",
+    "OpenAIEmbedder",
     "PendingApproval",
     "PluginInfo",
     "PreparedRecord",

@@ -23,10 +23,10 @@ from .capabilities import (
     StoreInfo,
     Topology,
 )
-from .embedding import HashEmbedder
+from .embedding import HashEmbedder, embed_texts, embedder_dimension, embedder_name
 from .errors import ConfigError, InvalidInput, UnsupportedCapability
 from .protocols import Embedder, SessionPage
-from .records import MemoryHit, MemoryItem, MemoryRecord
+from .records import MemoryHit, MemoryItem, MemoryRecord, epoch_seconds
 from .redact import redact_text
 from .spi import SPI_VERSION
 from .validation import (
@@ -37,7 +37,6 @@ from .validation import (
     validate_limit,
     validate_optional_session_id,
     validate_ttl,
-    validate_vector,
 )
 
 __all__ = ["CheckpointStoreBase", "MemoryStoreBase", "PreparedRecord", "StoreBase"]
@@ -77,7 +76,15 @@ class StoreBase:
         async with self._ready_lock:
             if not self._ready:
                 await self._open()
+                try:
+                    await self._after_open()
+                except BaseException:
+                    await self._close()
+                    raise
                 self._ready = True
+
+    async def _after_open(self) -> None:
+        """Work that needs the connection `_open` made (the memory base claims its namespace)."""
 
     async def aclose(self) -> None:
         """Release resources; the store reconnects if used again."""
@@ -202,7 +209,7 @@ class PreparedRecord:
         session_id: str | None,
         metadata: dict[str, Any],
         metadata_json: str,
-        ts: datetime,
+        ts: float,
         vector: list[float],
     ) -> None:
         self.id = id
@@ -211,6 +218,7 @@ class PreparedRecord:
         self.metadata = metadata
         self.metadata_json = metadata_json
         self.ts = ts
+        """Epoch seconds, a whole number of microseconds (`records.now_ts`)."""
         self.vector = vector
 
     def record(self) -> MemoryRecord:
@@ -225,7 +233,14 @@ class PreparedRecord:
 
 
 class MemoryStoreBase(StoreBase):
-    """Base for memory stores: embedding, validation and unsupported optional operations."""
+    """Base for memory stores: embedding, validation and unsupported optional operations.
+
+    The vector dimension is the embedder's `dim` when it declares one, else learned from the
+    first vector it returns. A store whose layout depends on the dimension (a recorded
+    embedder, a table or collection per dimension) does that work in `_claim(dimension)`,
+    which the base runs once per open as soon as the dimension is known: at open when the
+    embedder declares it or the namespace records it, else at the first save or search.
+    """
 
     kind: ClassVar[Kind] = "memory"
     capabilities: MemoryCapabilities = MemoryCapabilities()
@@ -236,18 +251,103 @@ class MemoryStoreBase(StoreBase):
         super().__init__()
         self.embedder: Embedder = embedder if embedder is not None else HashEmbedder()
         self.namespace = validate_namespace(namespace)
+        self._declared_dim = embedder_dimension(self.embedder)
+        self._learned_dim: int | None = None
+        self._bound: int | None = None
+        self._bind_lock: asyncio.Lock | None = None
+
+    # -- the embedder's identity and the namespace's dimension --------------------------------
+    @property
+    def embedder_name(self) -> str:
+        """The identity of the embedder that stores record (its `name` or its class)."""
+        return embedder_name(self.embedder)
+
+    @property
+    def dimension(self) -> int | None:
+        """The vector length: declared by the embedder or learned; None until known."""
+        return self._declared_dim if self._declared_dim is not None else self._learned_dim
+
+    @property
+    def dim(self) -> int | None:
+        """Alias of `dimension` (spinekit's name)."""
+        return self.dimension
+
+    async def _claim(self, dimension: int) -> None:
+        """Prepare the namespace for `dimension`-d vectors; `ConfigError` if it holds others.
+
+        Records the embedder and creates what depends on the dimension (a table, a collection).
+        """
+
+    async def _recorded_dimension(self) -> int | None:
+        """The dimension the namespace records, if the store keeps one (None: nothing yet)."""
+        return None
+
+    async def _after_open(self) -> None:
+        dimension = self.dimension
+        if dimension is None:
+            dimension = await self._recorded_dimension()
+        if dimension is not None:
+            await self._claim(dimension)
+            self._bound = dimension
+
+    async def aclose(self) -> None:
+        """Release resources; the store reconnects (and re-checks its namespace) if used again."""
+        self._bound = None
+        await super().aclose()
+
+    async def _bind(self, dimension: int) -> None:
+        """Make the store ready for `dimension`-d vectors (claim the namespace once)."""
+        await self._ensure_ready()
+        if self._bound == dimension:
+            return
+        if self._bind_lock is None:
+            self._bind_lock = asyncio.Lock()
+        async with self._bind_lock:
+            if self._bound is None:
+                known = self.dimension
+                if known is not None and known != dimension:  # `dimension` is the namespace's
+                    raise self._dimension_mismatch(dimension, known)
+                await self._claim(dimension)
+                self._bound = dimension
+        if self._bound != dimension:
+            raise self._dimension_mismatch(self._bound, dimension)
+
+    def _dimension_mismatch(self, stored: int, mine: int) -> ConfigError:
+        return ConfigError(
+            f"{type(self).__name__} namespace {self.namespace!r} holds {stored}-d vectors; "
+            f"the configured embedder {self.embedder_name!r} makes {mine}-d vectors. Use the "
+            "same embedder or another namespace."
+        )
+
+    async def _bound_dimension(self) -> int | None:
+        """Ready the store for reads: the namespace's dimension, or None when it holds nothing.
+
+        For stores whose layout depends on the dimension: before the first vector, a
+        namespace another store has since written to is found by its record.
+        """
+        await self._ensure_ready()
+        if self._bound is None:
+            recorded = await self._recorded_dimension()
+            if recorded is not None:
+                await self._bind(recorded)
+        return self._bound
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Embed `texts`; every vector checked (dimension, finite, non-zero) and unit-normalized."""
-        vectors = await self.embedder.embed(list(texts))
-        if len(vectors) != len(texts):
-            raise InvalidInput(f"embedder returned {len(vectors)} vectors for {len(texts)} texts")
-        dim = self.embedder.dimension
-        return [validate_vector(v, dim) for v in vectors]
+        """Embed `texts`; every vector checked (length, finite, non-zero) and unit-normalized.
+
+        The first vectors fix the dimension when the embedder does not declare one; the
+        namespace is claimed for it before anything is written or searched.
+        """
+        vectors = await embed_texts(self.embedder, texts, dim=self.dimension)
+        if vectors:
+            dimension = len(vectors[0])
+            self._learned_dim = self._learned_dim or dimension
+            await self._bind(dimension)
+        return vectors
 
     async def prepare(self, items: Sequence[MemoryItem | str]) -> list[PreparedRecord]:
         """Validate and embed records; raises `InvalidInput` before anything is written."""
-        from .records import new_record_id, utc_now
+        from .records import new_record_id, now_ts
 
         if isinstance(items, str | bytes):
             raise InvalidInput("save_many takes a sequence of MemoryItem or str, not a single str")
@@ -269,7 +369,7 @@ class MemoryStoreBase(StoreBase):
                 session_id=session_id,
                 metadata=metadata,
                 metadata_json=metadata_json,
-                ts=utc_now(),
+                ts=now_ts(),
                 vector=vector,
             )
             for (content, session_id, metadata, metadata_json), vector in zip(
@@ -315,19 +415,25 @@ class MemoryStoreBase(StoreBase):
             raise self._unsupported("filter")
         return validate_filter(filter)
 
-    def check_embedder(self, stored_name: str, stored_dimension: int) -> None:
-        """Refuse an embedder that differs from the one the stored vectors came from."""
-        if stored_dimension != self.embedder.dimension:
+    def check_embedder(
+        self, stored_name: str, stored_dimension: int, dimension: int | None = None
+    ) -> None:
+        """Refuse an embedder that differs from the one the stored vectors came from.
+
+        `dimension` is the one being claimed (default: the embedder's, when known).
+        """
+        mine = self.embedder_name
+        dimension = dimension if dimension is not None else self.dimension
+        if dimension is not None and stored_dimension != dimension:
             raise ConfigError(
                 f"{type(self).__name__} namespace {self.namespace!r} holds {stored_dimension}-d "
-                f"vectors from {stored_name!r}; the configured embedder {self.embedder.name!r} "
-                f"makes {self.embedder.dimension}-d vectors. Use the same embedder or another "
-                "namespace."
+                f"vectors from {stored_name!r}; the configured embedder {mine!r} "
+                f"makes {dimension}-d vectors. Use the same embedder or another namespace."
             )
-        if stored_name != self.embedder.name:
+        if stored_name != mine:
             raise ConfigError(
                 f"{type(self).__name__} namespace {self.namespace!r} holds vectors from "
-                f"{stored_name!r}, not from the configured {self.embedder.name!r}; mixing "
+                f"{stored_name!r}, not from the configured {mine!r}; mixing "
                 "embedders makes scores meaningless. Use the same embedder or another namespace."
             )
 
@@ -339,7 +445,9 @@ class MemoryStoreBase(StoreBase):
         """Delete one record; `True` if it existed (capability `forget`)."""
         raise self._unsupported("forget")
 
-    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
+    async def prune(
+        self, *, session_id: str | None = None, before: datetime | float | None = None
+    ) -> int:
         """Delete a session's records and/or those older than `before` (capability `prune`)."""
         raise self._unsupported("prune")
 
@@ -364,13 +472,11 @@ class MemoryStoreBase(StoreBase):
 
     def check_prune_args(
         self, session_id: object, before: object
-    ) -> tuple[str | None, datetime | None]:
-        """Validate prune's arguments; at least one is required."""
-        from .validation import validate_before
-
+    ) -> tuple[str | None, float | None]:
+        """Validate prune's arguments (at least one); `before` comes back as epoch seconds."""
         if session_id is None and before is None:
             raise InvalidInput("prune needs session_id, before, or both (refusing to delete all)")
         return (
             validate_optional_session_id(session_id),
-            None if before is None else validate_before(before),
+            None if before is None else epoch_seconds(before),
         )

@@ -18,6 +18,7 @@ from .records import MemoryHit, MemoryItem, MemoryRecord
 from .state import State
 
 __all__ = [
+    "BatchEmbedder",
     "BatchingMemory",
     "CheckpointStore",
     "Embedder",
@@ -37,19 +38,24 @@ __all__ = [
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Turns text into fixed-size vectors."""
+    """Turns one text into a vector: the only method an embedder must have.
 
-    @property
-    def dimension(self) -> int:
-        """Length of every vector this embedder returns."""
+    Optional, used when present: `async def embed_many(texts) -> list[list[float]]` (a batch
+    fast path, see `BatchEmbedder`), `dim: int` (the vector length; otherwise a store learns
+    it from the first vector) and `name: str` (the model's identity, which stores record to
+    refuse mixing vectors; otherwise the class's qualified name).
+    """
+
+    async def embed(self, text: str) -> list[float]:
+        """The vector of `text`."""
         ...
 
-    @property
-    def name(self) -> str:
-        """Stable identity of the model, recorded by stores to refuse mixing vectors."""
-        ...
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+@runtime_checkable
+class BatchEmbedder(Embedder, Protocol):
+    """An embedder with the optional batch fast path."""
+
+    async def embed_many(self, texts: Sequence[str]) -> list[list[float]]:
         """One vector per text, in order."""
         ...
 
@@ -197,8 +203,10 @@ class ForgettingMemory(Memory, Protocol):
 class PrunableMemory(Memory, Protocol):
     """Capability `prune`."""
 
-    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
-        """Delete records of a session and/or older than `before`; return how many."""
+    async def prune(
+        self, *, session_id: str | None = None, before: datetime | float | None = None
+    ) -> int:
+        """Delete a session's records and/or those saved before `before`; return how many."""
         ...
 
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from .base import CheckpointStoreBase, MemoryStoreBase, PreparedRecord
 from .capabilities import CheckpointCapabilities, MemoryCapabilities, Topology
 from .codec import dump_state, load_state
+from .embedding import HashEmbedder
 from .errors import ConflictError
 from .protocols import Embedder, SessionInfo, SessionPage
 from .records import MemoryHit, MemoryRecord, matches_filter, utc_now
@@ -166,8 +167,13 @@ class InMemoryVectorMemory(MemoryStoreBase):
         get=True, forget=True, prune=True, save_many=True, filter=True
     )
 
-    def __init__(self, *, embedder: Embedder | None = None, namespace: str = "default") -> None:
-        super().__init__(embedder=embedder, namespace=namespace)
+    def __init__(
+        self, *, embedder: Embedder | None = None, dim: int = 256, namespace: str = "default"
+    ) -> None:
+        """`dim` sizes the default `HashEmbedder`; a given `embedder` brings its own."""
+        super().__init__(
+            embedder=embedder if embedder is not None else HashEmbedder(dim), namespace=namespace
+        )
         self._rows: dict[str, _Row] = {}
 
     @classmethod
@@ -225,7 +231,9 @@ class InMemoryVectorMemory(MemoryStoreBase):
         """Delete one record; `True` if it existed."""
         return self._rows.pop(validate_record_id(record_id), None) is not None
 
-    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
+    async def prune(
+        self, *, session_id: str | None = None, before: datetime | float | None = None
+    ) -> int:
         """Delete a session's records and/or those saved before `before`."""
         session_id, before = self.check_prune_args(session_id, before)
         doomed = [

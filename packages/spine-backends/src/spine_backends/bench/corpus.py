@@ -121,19 +121,23 @@ class PrecomputedEmbedder:
         self._base = corpus.embedder
 
     @property
-    def dimension(self) -> int:
+    def dim(self) -> int:
         """Length of every vector."""
-        return self._base.dimension
+        return self._base.dim
 
     @property
     def name(self) -> str:
         """The underlying HashEmbedder's identity."""
         return self._base.name
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """One unit vector per text."""
-        out = []
-        for text in texts:
-            vector = self._corpus.vector_of(text)
-            out.append(vector if vector is not None else self._base.embed_one(text))
-        return out
+    def _one(self, text: str) -> list[float]:
+        vector = self._corpus.vector_of(text)
+        return vector if vector is not None else self._base.embed_one(text)
+
+    async def embed(self, text: str) -> list[float]:
+        """The unit vector of `text`."""
+        return self._one(text)
+
+    async def embed_many(self, texts: Sequence[str]) -> list[list[float]]:
+        """One unit vector per text (the batch path stores take)."""
+        return [self._one(t) for t in texts]

@@ -31,7 +31,8 @@ class _Row:
     """A private copy for filtering; never handed out (`record()` decodes a fresh one)."""
     metadata_json: str
     """The metadata as `spine_core.validation.encode_metadata` serialized it."""
-    ts: datetime
+    ts: float
+    """Epoch seconds (`MemoryRecord.ts`); a whole number of microseconds."""
     vector: list[float]
     """Unit length (`MemoryStoreBase.prepare` normalizes), so a dot product is the cosine."""
 
@@ -92,14 +93,18 @@ class {{ P }}Memory(MemoryStoreBase):
 
     async def _open(self) -> None:
         self._server = await connect(self.url)
-        # REPLACE: create the collection / table / index for this namespace idempotently, and
-        # keep in it which embedder (name, dimension) made its vectors. Reopening with another
-        # embedder must fail loud instead of mixing vectors: that is what check_embedder does.
+
+    async def _claim(self, dimension: int) -> None:
+        # The base calls this once per open, as soon as the vector dimension is known: at open
+        # when the embedder declares `dim`, else at the first save or search (an embedder may
+        # only have `embed(text)`). REPLACE: create the collection / table / index for this
+        # namespace and dimension idempotently, and keep in it which embedder (name,
+        # dimension) made its vectors. Reopening with another embedder must fail loud instead
+        # of mixing vectors: that is what check_embedder does.
+        assert self._server is not None
         marker = self._server.table(f"memory-embedder/{self.namespace}")
-        name, dimension = marker.setdefault(
-            "embedder", (self.embedder.name, self.embedder.dimension)
-        )
-        self.check_embedder(name, dimension)
+        name, stored = marker.setdefault("embedder", (self.embedder_name, dimension))
+        self.check_embedder(name, stored, dimension)
 
     async def _close(self) -> None:
         # REPLACE: close the driver's client (and its pool).
@@ -180,17 +185,18 @@ class {{ P }}Memory(MemoryStoreBase):
         # REPLACE: delete by id, learning from the server whether it existed.
         return self._rows().pop(record_id, None) is not None
 
-    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
+    async def prune(
+        self, *, session_id: str | None = None, before: datetime | float | None = None
+    ) -> int:
         """Delete a session's records and/or those saved before `before`; return how many."""
-        session_id, before = self.check_prune_args(session_id, before)
+        sid, cut = self.check_prune_args(session_id, before)  # `cut`: epoch seconds
         await self._ensure_ready()
         rows = self._rows()
         # REPLACE: one delete on the server that returns (or counts) what it removed.
         doomed = [
             rid
             for rid, row in rows.items()
-            if (session_id is None or row.session_id == session_id)
-            and (before is None or row.ts < before)
+            if (sid is None or row.session_id == sid) and (cut is None or row.ts < cut)
         ]
         for rid in doomed:
             del rows[rid]
