@@ -232,6 +232,9 @@ async def test_the_guides_checkpoint_through_open_checkpoint_is_validated(
     report = await run_conformance(lambda: open_checkpoint("mydb"))
     assert report.failures == (), report.render()
     assert report.level == "standard"
+    assert report.remarks["checkpoint"][0].startswith(
+        "tested inside open_checkpoint's validating wrapper"
+    )
 
 
 async def test_the_guides_memory_reaches_base(clean_guide_names: None) -> None:

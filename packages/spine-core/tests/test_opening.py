@@ -319,3 +319,23 @@ def test_url_options_are_checked_against_the_constructor() -> None:
         open_checkpoint("memory://", nope=1)
     store = open_checkpoint("memory://", namespace="ns1")
     assert isinstance(store, InMemoryCheckpointStore)
+
+
+def test_from_url_keywords_are_not_checked_against_the_constructor() -> None:
+    class ByUrl(Dict):
+        def __init__(self, *, path: str) -> None:
+            super().__init__()
+            self.path = path
+
+        @classmethod
+        def from_url(cls, url: str, *, timeout: float = 5.0, **options: Any) -> ByUrl:
+            return cls(path=url.partition("://")[2], **options)
+
+    register_checkpoint("byurl", ByUrl)
+    try:
+        store = open_checkpoint("byurl://somewhere", timeout=1.0)  # from_url's own keyword
+        assert unwrap(store).path == "somewhere"
+        with pytest.raises(ConfigError, match="bad options"):
+            open_checkpoint("byurl://somewhere", nope=1)  # forwarded, unknown to the class
+    finally:
+        unregister("checkpoint", "byurl")

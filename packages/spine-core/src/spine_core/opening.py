@@ -81,12 +81,15 @@ def _bind(fn: Callable[..., Any], args: tuple[Any, ...], options: dict[str, Any]
     signature.bind(*args, **options)
 
 
-def _takes_any_keyword(fn: Callable[..., Any]) -> bool:
+def _forwarded(fn: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any] | None:
+    """The options `fn` passes on through ``**kwargs`` (None: it takes none, or no signature)."""
     try:
-        params = inspect.signature(fn).parameters.values()
+        params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
-        return True
-    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+        return None
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return None
+    return {k: v for k, v in options.items() if k not in params}
 
 
 def _build(kind: Kind, target: str, options: dict[str, Any]) -> Any:
@@ -105,9 +108,10 @@ def _build(kind: Kind, target: str, options: dict[str, Any]) -> Any:
         # Only a signature mismatch is a bad option: a TypeError raised while the
         # constructor runs is the store's own error and keeps its type and traceback.
         _bind(maker, args, options)
-        if maker is not factory and isinstance(factory, type) and _takes_any_keyword(maker):
-            # from_url(url, **options) forwards to the constructor: check the names there.
-            inspect.signature(factory).bind_partial(**options)
+        forwarded = _forwarded(maker, options) if maker is not factory else None
+        if forwarded and isinstance(factory, type):
+            # from_url(url, **options) passes them to the constructor: check the names there.
+            inspect.signature(factory).bind_partial(**forwarded)
     except TypeError as exc:
         # Say which backend, never echo option values (the message names parameters only).
         raise ConfigError(

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 
 from spine_core import Kind, capabilities_of
-from spine_core.opening import is_spine_store
+from spine_core.opening import is_spine_store, unwrap
 from spine_core.redact import redact_text
 
 from .context import StoreFactory, Target, close_quietly
@@ -45,9 +45,14 @@ def _describe_store(store: object) -> str:
 
 
 def _remarks(store: object, kind: Kind) -> tuple[str, ...]:
+    opener = "open_checkpoint" if kind == "checkpoint" else "open_memory"
+    if unwrap(store) is not store:
+        return (
+            f"tested inside {opener}'s validating wrapper (the store is not built on "
+            "Spine's bases)",
+        )
     if is_spine_store(store):
         return ()
-    opener = "open_checkpoint" if kind == "checkpoint" else "open_memory"
     return (f"not built on Spine's bases: {opener} wraps it in Spine's input validation",)
 
 
