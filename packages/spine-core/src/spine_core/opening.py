@@ -72,13 +72,18 @@ def unwrap(store: Any) -> Any:
     return store.wrapped if isinstance(store, _Validating) else store
 
 
-def _bind(fn: Callable[..., Any], args: tuple[Any, ...], options: dict[str, Any]) -> None:
+def _bind(
+    fn: Callable[..., Any], args: tuple[Any, ...], options: dict[str, Any], *, partial: bool
+) -> None:
     """Raise `TypeError` when `fn` cannot take these arguments (by its signature alone)."""
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):  # no signature to read (some builtins): the call decides
         return
-    signature.bind(*args, **options)
+    if partial:
+        signature.bind_partial(*args, **options)
+    else:
+        signature.bind(*args, **options)
 
 
 def _forwarded(fn: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any] | None:
@@ -107,11 +112,12 @@ def _build(kind: Kind, target: str, options: dict[str, Any]) -> Any:
     try:
         # Only a signature mismatch is a bad option: a TypeError raised while the
         # constructor runs is the store's own error and keeps its type and traceback.
-        _bind(maker, args, options)
+        _bind(maker, args, options, partial=False)
         forwarded = _forwarded(maker, options) if maker is not factory else None
         if forwarded and isinstance(factory, type):
-            # from_url(url, **options) passes them to the constructor: check the names there.
-            inspect.signature(factory).bind_partial(**forwarded)
+            # from_url(url, **options) passes them to the constructor: check the names there
+            # (partially: the URL supplies the rest).
+            _bind(factory, (), forwarded, partial=True)
     except TypeError as exc:
         # Say which backend, never echo option values (the message names parameters only).
         raise ConfigError(
