@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from spine_testing import list_checks
+from spine_testing import GROUPS, list_checks
 
 
 def _write_module(directory: Path, body: str, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -33,6 +33,9 @@ def test_check_memory_is_full(spine) -> None:
     assert report["ok"] is True
     assert list(report["kinds"]) == ["checkpoint"]
     assert report["kinds"]["checkpoint"]["level"] == "full"
+    groups = report["kinds"]["checkpoint"]["groups"]
+    assert {g: groups[g] for g in GROUPS} == dict.fromkeys(GROUPS, "passed")
+    assert report["kinds"]["checkpoint"]["remarks"] == []
 
 
 def test_check_vector_is_full(spine) -> None:
@@ -78,22 +81,53 @@ def test_registered_three_method_store_is_base_level(
         from spine_core import register_checkpoint
         from spine_testing.examples import MyCheckpoint
 
-        register_checkpoint("mydb", MyCheckpoint)
+        register_checkpoint("mydb", lambda **cfg: MyCheckpoint(**cfg))
         """,
         monkeypatch,
     )
-    result = spine("check", "mydb", "--import", module)
+    result = spine("check", "mydb", "--import", module, "--require", "base")
     assert result.code == 0, result.err
-    assert "level BASE" in result.out
-    assert "not advertised: list_sessions, prune, revisions, ttl" in result.out
+    assert "level BASE (required: BASE)" in result.out
+    assert "validation not met: invalid_session_id_rejected, bad_state_rejected" in result.out
+    assert "groups: base passed, validation failed, fidelity passed" in result.out
+    assert "open_checkpoint wraps it in Spine's input validation" in result.out
+    # Without --require every check must pass: the guide's store does not validate input.
+    strict = spine("check", "mydb", "--import", module, "--json")
+    assert strict.code == 1
+    report = _report(strict)
+    assert report["level"] == "base"
+    assert report["required"] is None
+    assert report["kinds"]["checkpoint"]["groups"]["validation"] == "failed"
+    above = spine("check", "mydb", "--import", module, "--require", "validated", "--json")
+    assert above.code == 1
 
 
 def test_plugin_option_registers_a_class_under_the_target_name(spine, clean_registry) -> None:
-    result = spine("check", "mydb2", "--plugin", "spine_testing.examples:MyCheckpoint", "--json")
+    result = spine(
+        "check", "mydb2", "--plugin", "spine_testing.examples:MyValidatedCheckpoint", "--json"
+    )
     assert result.code == 0, result.err
     report = _report(result)
-    assert report["level"] == "base"
+    assert report["level"] == "standard"
     assert report["kinds"]["checkpoint"]["advertised"] == []
+    assert report["kinds"]["checkpoint"]["reason"] == (
+        "not advertised: list_sessions, prune, revisions, ttl"
+    )
+
+
+def test_require_full(spine) -> None:
+    result = spine("check", "vector", "--require", "full", "--json")
+    assert result.code == 0, result.err
+    assert _report(result)["required"] == "full"
+    bad = spine("check", "vector", "--require", "perfect")
+    assert bad.code == 2
+
+
+def test_requirable_levels_are_the_kits() -> None:
+    from spine_backends.cli.check import REQUIRABLE
+    from spine_testing import LEVELS
+
+    assert LEVELS[1:] == REQUIRABLE
 
 
 def test_a_broken_store_fails_the_check(

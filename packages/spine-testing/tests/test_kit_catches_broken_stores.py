@@ -2,7 +2,9 @@
 
 Every broken store is a small subclass of a reference store with one defect. The kit runs
 against each (all checks but the slow ones irrelevant to the defect) and the checks that must
-catch the defect are asserted to have failed.
+catch the defect are asserted to have failed, and the store to stop at the level below the
+one whose group the defect breaks (a base defect: none; validation: base; fidelity,
+concurrency or honesty: validated; an advertised capability: standard).
 """
 
 from __future__ import annotations
@@ -351,42 +353,42 @@ def _b(store: type, *caught: str, level: Level, fresh: bool = False) -> Broken:
 
 
 CATALOGUE: list[Broken] = [
-    _b(ReturnsStoredObject, "get_returns_fresh_copy", "put_snapshots_state", level="none"),
-    _b(NonAtomicCompareAndSet, "cas_no_lost_update", level="base"),
-    _b(NonAtomicCompareAndSet, "cas_no_lost_update", level="base", fresh=True),
+    _b(ReturnsStoredObject, "get_returns_fresh_copy", "put_snapshots_state", level="validated"),
+    _b(NonAtomicCompareAndSet, "cas_no_lost_update", level="standard"),
+    _b(NonAtomicCompareAndSet, "cas_no_lost_update", level="standard", fresh=True),
     _b(DeleteIsNoop, "delete_removes", "sessions_isolated", "many_sessions", level="none"),
     _b(MergesOnOverwrite, "overwrite_updates", level="none"),
-    _b(DropsUnknownFields, "unknown_fields_preserved", level="none"),
-    _b(AcceptsInvalidIds, "invalid_session_id_rejected", level="none"),
-    _b(IgnoresTTL, "ttl_expires", "default_ttl", level="base"),
-    _b(SilentlyIgnoresRevisions, "unadvertised_ops_raise", level="none"),
-    _b(RevisionSurvivesDelete, "revision_reset_after_delete", level="base"),
-    _b(WritesOnConflict, "cas_conflict_writes_nothing", level="base"),
-    _b(RepeatsCursorSession, "list_sessions_paginates", level="base"),
-    _b(LocaleOrder, "list_sessions_codepoint_order", level="base"),
-    _b(PruneDeletesEverything, "prune_removes_only_old", "prune_validates", level="base"),
-    _b(PruneIsNoop, "prune_removes_only_old", level="base"),
-    _b(MutableCapabilities, "capabilities_descriptor", level="none"),
+    _b(DropsUnknownFields, "unknown_fields_preserved", level="validated"),
+    _b(AcceptsInvalidIds, "invalid_session_id_rejected", level="base"),
+    _b(IgnoresTTL, "ttl_expires", "default_ttl", level="standard"),
+    _b(SilentlyIgnoresRevisions, "unadvertised_ops_raise", level="validated"),
+    _b(RevisionSurvivesDelete, "revision_reset_after_delete", level="standard"),
+    _b(WritesOnConflict, "cas_conflict_writes_nothing", level="standard"),
+    _b(RepeatsCursorSession, "list_sessions_paginates", level="standard"),
+    _b(LocaleOrder, "list_sessions_codepoint_order", level="standard"),
+    _b(PruneDeletesEverything, "prune_removes_only_old", "prune_validates", level="standard"),
+    _b(PruneIsNoop, "prune_removes_only_old", level="standard"),
+    _b(MutableCapabilities, "capabilities_descriptor", level="validated"),
     _b(DropsMetadata, "save_returns_record", "metadata_roundtrips", level="none"),
     _b(NewestFirstLoad, "load_recent_chronological", level="none"),
     _b(IgnoresSessionScope, "search_session_scope", level="none"),
     _b(DistanceScores, "search_exact_text_first", "scores_are_cosine", level="none"),
     _b(IgnoresK, "search_scores_valid", level="none"),
-    _b(SaveManyNotAtomic, "save_many_all_or_nothing", level="base"),
-    _b(ReturnsStoredRecord, "records_are_copies", "get_returns_record", level="none"),
-    _b(BoolEqualsOneFilter, "filter_equality_types", level="base"),
-    _b(ForgetIsNoop, "forget_removes", level="base"),
-    _b(SilentlyIgnoresFilter, "unadvertised_ops_raise", level="none"),
-    _b(SharesAcrossNamespaces, "namespace_isolation", level="none"),
+    _b(SaveManyNotAtomic, "save_many_all_or_nothing", level="standard"),
+    _b(ReturnsStoredRecord, "records_are_copies", "get_returns_record", level="validated"),
+    _b(BoolEqualsOneFilter, "filter_equality_types", level="standard"),
+    _b(ForgetIsNoop, "forget_removes", level="standard"),
+    _b(SilentlyIgnoresFilter, "unadvertised_ops_raise", level="validated"),
+    _b(SharesAcrossNamespaces, "namespace_isolation", level="validated"),
     _b(
         ClaimsPersistence,
         "persistent_reopen",
         "embedder_dimension_mismatch",
         "one_text_embedder_reopen",
-        level="base",
+        level="standard",
         fresh=True,
     ),
-    _b(AcceptsBadK, "invalid_search_args", level="none"),
+    _b(AcceptsBadK, "invalid_search_args", level="base"),
 ]
 
 

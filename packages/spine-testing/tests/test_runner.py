@@ -21,6 +21,8 @@ from spine_core import (
 from spine_core.registry import unregister
 from spine_testing import (
     FUNCTIONAL,
+    GROUPS,
+    LEVELS,
     CheckResult,
     ConformanceReport,
     factory_for,
@@ -30,7 +32,10 @@ from spine_testing import (
     run_conformance_sync,
     shared_factory,
 )
-from spine_testing.examples import MyCheckpoint
+from spine_testing.examples import MyCheckpoint, MyValidatedCheckpoint
+
+GUIDE_GAPS = {"invalid_session_id_rejected", "bad_state_rejected"}
+"""What the guide's three-method store does not do: refuse bad input itself."""
 
 # -- the registry --------------------------------------------------------------------------
 
@@ -47,7 +52,7 @@ def test_registry_has_the_promised_checks() -> None:
             assert check.kind == kind
             assert check.doc
             assert not check.doc.endswith(" ")
-            assert check.capability == "base" or check.capability in {
+            assert check.group in GROUPS or check.group in {
                 *FUNCTIONAL[kind],
                 "durable",
                 "concurrent_writers",
@@ -57,8 +62,12 @@ def test_registry_has_the_promised_checks() -> None:
     # Every functional capability is exercised.
     for kind in kinds:
         covered = {c.capability for c in list_checks(kind)}
+        assert {c.group for c in list_checks(kind)} >= set(GROUPS)
         assert FUNCTIONAL[kind] <= covered
-    assert get_check("memory", "load_recent_chronological").capability == "base"
+    assert get_check("memory", "load_recent_chronological").group == "base"
+    assert get_check("memory", "load_recent_chronological").capability is None
+    assert get_check("checkpoint", "invalid_session_id_rejected").group == "validation"
+    assert get_check("checkpoint", "cas_no_lost_update").capability == "revisions"
     with pytest.raises(KeyError, match="known:"):
         get_check("checkpoint", "no_such_check")
 
@@ -100,17 +109,35 @@ async def test_reference_memory_is_full(factory: Callable[..., Any]) -> None:
     assert not_run == {"persistent", "approximate"}
 
 
-async def test_seed_store_reaches_base() -> None:
+async def test_guide_store_reaches_base() -> None:
     report = await run_conformance(MyCheckpoint)
+    assert report.level == "base", report.render()
+    assert {r.name for r in report.failures} == GUIDE_GAPS
+    assert all(r.group == "validation" for r in report.failures)
+    assert report.level_of("checkpoint")[1] == (
+        "validation not met: invalid_session_id_rejected, bad_state_rejected"
+    )
+    groups = report.groups("checkpoint")
+    assert groups["base"] == "passed"
+    assert groups["validation"] == "failed"
+    assert groups["fidelity"] == groups["concurrency"] == groups["honesty"] == "passed"
+    assert groups["revisions"] == "not advertised"
+    assert report.meets("base")
+    assert not report.meets("validated")
+    assert report.remarks["checkpoint"][0].startswith("not built on Spine's bases")
+
+
+async def test_validated_seed_store_reaches_standard() -> None:
+    report = await run_conformance(MyValidatedCheckpoint)
     assert report.failures == (), report.render()
-    assert report.level == "base"
+    assert report.level == "standard"
     assert (
         report.level_of("checkpoint")[1] == "not advertised: list_sessions, prune, revisions, ttl"
     )
-    base = [r for r in report.results if r.capability == "base"]
-    assert base
-    assert all(r.status == "passed" for r in base)
-    skipped = [r for r in report.results if r.capability != "base"]
+    ungated = [r for r in report.results if r.capability is None]
+    assert ungated
+    assert all(r.status == "passed" for r in ungated)
+    skipped = [r for r in report.results if r.capability is not None]
     assert all(r.status == "not advertised" for r in skipped)
     assert all(r.detail == f"not advertised: {r.capability}" for r in skipped)
 
@@ -132,17 +159,24 @@ async def test_report_render_and_json() -> None:
     report = await run_conformance(MyCheckpoint)
     text = report.render()
     assert "Spine conformance: checkpoint — MyCheckpoint" in text
-    assert "checkpoint: level BASE — 22 passed, 0 failed" in text
+    assert "checkpoint: level BASE — 20 passed, 2 failed" in text
+    assert "  validation not met: invalid_session_id_rejected, bad_state_rejected" in text
+    assert "  groups: base passed, validation failed, fidelity passed, " in text
     assert "cas_no_lost_update" in text
     assert "not advertised: revisions" in text
     data = json.loads(json.dumps(report.to_dict()))
-    assert data["ok"] is True
-    assert data["kinds"]["checkpoint"]["level"] == "base"
+    assert data["ok"] is False
+    assert data["levels"] == list(LEVELS)
+    facts = data["kinds"]["checkpoint"]
+    assert facts["level"] == "base"
+    assert facts["groups"]["validation"] == "failed"
+    assert facts["groups"]["ttl"] == "not advertised"
+    assert facts["remarks"]
     row = data["results"][0]
     assert set(row) == {
         "name",
         "kind",
-        "capability",
+        "group",
         "status",
         "detail",
         "duration",
@@ -153,33 +187,52 @@ async def test_report_render_and_json() -> None:
     assert both.kinds == ("checkpoint", "memory")
     assert set(both.levels) == {"checkpoint", "memory"}
     assert both.level == "base"
+    assert both.remarks == {"checkpoint": report.remarks["checkpoint"], "memory": ()}
 
 
 def test_levels() -> None:
-    def result(name: str, capability: str, status: Any) -> CheckResult:
-        return CheckResult(name, "memory", capability, status)
+    def result(name: str, group: str, status: Any, reason: str | None = None) -> CheckResult:
+        return CheckResult(name, "memory", group, status, expected_failure=reason)
 
     functional = tuple(sorted(FUNCTIONAL["memory"]))
-    base_ok = [result("a", "base", "passed"), result("b", "base", "skipped")]
-    full = ConformanceReport(
-        (*base_ok, result("c", "get", "passed")), advertised={"memory": functional}
-    )
-    assert full.level == "full"
+
+    def level(*results: CheckResult, advertised: tuple[str, ...] = functional) -> str:
+        return ConformanceReport(results, advertised={"memory": advertised}).level
+
+    ungated = [result(g, g, "passed") for g in GROUPS]
+    assert level(*ungated, result("c", "get", "passed")) == "full"
+    assert level(*ungated, advertised=("get",)) == "standard"
     broken_cap = ConformanceReport(
-        (*base_ok, result("c", "get", "failed")), advertised={"memory": functional}
+        (*ungated, result("c", "get", "failed")), advertised={"memory": functional}
     )
     assert broken_cap.level_of("memory") == (
-        "base",
+        "standard",
         "advertised capability check(s) not met: c (get)",
     )
     assert not broken_cap.ok
-    missing = ConformanceReport((*base_ok,), advertised={"memory": ("get",)})
-    assert missing.level == "base"
-    xfail_base = ConformanceReport(
-        (result("a", "base", "expected failure"),), advertised={"memory": functional}
-    )
-    assert xfail_base.level == "none"
-    assert xfail_base.ok
+    # Each group lowers the level to the one below the level that needs it.
+    expected = {
+        "base": "none",
+        "validation": "base",
+        "fidelity": "validated",
+        "concurrency": "validated",
+        "honesty": "validated",
+    }
+    for group, below in expected.items():
+        rows = [r if r.group != group else result(group, group, "failed") for r in ungated]
+        assert level(*rows) == below, group
+    # Skipped and not-run groups lower nothing; an expected failure is still not met.
+    assert level(result("a", "base", "passed"), result("b", "validation", "skipped")) == "full"
+    xfail = result("a", "validation", "expected failure", "no checks")
+    report = ConformanceReport((result("b", "base", "passed"), xfail))
+    assert report.level == "base"
+    assert report.ok
+    assert report.groups("memory") == {"base": "passed", "validation": "failed"}
+    # An expected failure that passed is met (and fails the run).
+    unexpected = result("a", "validation", "failed", "listed")
+    assert level(result("b", "base", "passed"), unexpected) == "full"
+    assert ConformanceReport(()).level == "none"
+    assert not ConformanceReport(()).meets("base")
 
 
 # -- expected failures, selection, timeouts, secrets --------------------------------------------
@@ -210,7 +263,7 @@ async def test_expected_failures_in_the_runner() -> None:
     assert by_name["put_snapshots_state"].status == "expected failure"
     assert by_name["put_snapshots_state"].detail.startswith("keeps the object — ")
     assert report.ok
-    assert report.level == "none"  # an expected failure is still a failure to conform
+    assert report.level == "validated"  # an expected failure is still a failure to conform
     report = await run_conformance(
         _NoCopy, checks=checks, expected_failures={"missing_is_none": "wrongly listed"}
     )
@@ -265,7 +318,7 @@ async def test_no_namespace_and_shared_data_skips_destructive_checks() -> None:
     assert "cannot isolate" in by_name["prune_removes_only_old"].detail
     assert by_name["default_ttl"].status == "failed"
     assert "must accept default_ttl=" in by_name["default_ttl"].detail
-    assert report.level == "base"
+    assert report.level == "standard"
 
 
 async def test_runner_cleans_up_what_it_created() -> None:
@@ -303,9 +356,9 @@ async def test_factory_for_drops_options_the_backend_lacks(registered_seed: str)
     factory = factory_for(registered_seed, "checkpoint")
     assert list(inspect.signature(factory).parameters) == []
     store = factory(namespace="spk_x", default_ttl=5)
-    assert isinstance(getattr(store, "wrapped", store), MyCheckpoint)  # open_* wraps it
+    assert type(store) is MyCheckpoint  # open_* wraps it; the kit measures the store itself
     report = await run_conformance(factory)
-    assert report.ok
+    assert {r.name for r in report.failures} == GUIDE_GAPS
     assert report.level == "base"
 
 

@@ -8,7 +8,7 @@ class TestMyStore(CheckpointStoreContract):
         return lambda **options: MyStore(**options)
 
 report = await run_conformance(lambda **o: MyStore(**o))
-print(report.render())
+print(report.render())  # per check, then the level (none < base < validated < standard < full)
 """
 
 from .context import CheckContext, StoreFactory
@@ -16,12 +16,14 @@ from .contracts import CheckpointStoreContract, MemoryContract
 from .crossprocess import cas_across_processes
 from .expect import CheckFailed, CheckSkipped, NotAdvertised
 from .factories import factory_for, shared_factory
-from .registry import FUNCTIONAL, Check, get_check, list_checks
-from .report import CheckResult, ConformanceReport, Level, Status
+from .registry import FUNCTIONAL, GROUPS, Check, get_check, list_checks
+from .report import LEVELS, CheckResult, ConformanceReport, Level, Status, Verdict
 from .runner import run_conformance, run_conformance_sync
 
 __all__ = [
     "FUNCTIONAL",
+    "GROUPS",
+    "LEVELS",
     "Check",
     "CheckContext",
     "CheckFailed",
@@ -34,6 +36,7 @@ __all__ = [
     "NotAdvertised",
     "Status",
     "StoreFactory",
+    "Verdict",
     "cas_across_processes",
     "factory_for",
     "get_check",

@@ -24,7 +24,7 @@ async def execute(check: Check, target: Target, *, check_timeout: float) -> list
     try:
         async with deadline:
             caps = await ctx.load_capabilities()
-            if check.capability != "base" and not getattr(caps, check.capability, False):
+            if check.capability is not None and not getattr(caps, check.capability, False):
                 raise NotAdvertised(check.capability)
             await check.fn(ctx)
     except TimeoutError as exc:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from spine_core import Kind, open_checkpoint, open_memory
-from spine_core.opening import backend_name
+from spine_core.opening import backend_name, unwrap
 from spine_core.registry import _find_factory
 from spine_core.urls import is_url
 
@@ -36,6 +36,8 @@ def _keywords(fn: Callable[..., Any], *, skip_first: bool) -> frozenset[str] | N
 def factory_for(target: str, kind: Kind) -> StoreFactory:
     """``lambda **options: open_<kind>(target, **options)``, minus options the backend lacks.
 
+    A store `open_*` puts in a validating wrapper comes out unwrapped: its level is its own.
+
     The kit passes options such as ``namespace=`` or ``default_ttl=``; a backend that does not
     take one would fail to open, so unknown options are dropped here, and the returned
     factory's signature lists only the options it honours (the kit reads it to know whether it
@@ -55,7 +57,8 @@ def factory_for(target: str, kind: Kind) -> StoreFactory:
 
     def factory(**options: Any) -> Any:
         kept = options if accepted is None else {k: v for k, v in options.items() if k in accepted}
-        return opener(target, **kept)
+        # The kit measures the store itself, not the validation open_* adds around it.
+        return unwrap(opener(target, **kept))
 
     if accepted is None:
         params = [inspect.Parameter("options", inspect.Parameter.VAR_KEYWORD)]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CHECKPOINT_CAPABILITIES",
     "FUNCTIONAL",
+    "GROUPS",
     "MEMORY_CAPABILITIES",
     "Check",
     "CheckFn",
@@ -38,7 +39,7 @@ CHECKPOINT_CAPABILITIES: tuple[str, ...] = (
     "durable",
     "concurrent_writers",
 )
-"""Capabilities a checkpoint check may be gated on ("base" checks always run)."""
+"""Capabilities a checkpoint check may be gated on (checks of `GROUPS` always run)."""
 
 MEMORY_CAPABILITIES: tuple[str, ...] = (
     "get",
@@ -49,7 +50,19 @@ MEMORY_CAPABILITIES: tuple[str, ...] = (
     "persistent",
     "approximate",
 )
-"""Capabilities a memory check may be gated on ("base" checks always run)."""
+"""Capabilities a memory check may be gated on (checks of `GROUPS` always run)."""
+
+GROUPS: tuple[str, ...] = ("base", "validation", "fidelity", "concurrency", "honesty")
+"""Groups of the checks every store runs (the others are named after their capability):
+
+- base: the guides' contract (checkpoint: missing → None, round trip, overwrite, delete,
+  isolated sessions; memory: save returns a record, ranked and session-scoped search, load);
+- validation: bad input raises `InvalidInput` before anything is written;
+- fidelity: data comes back exactly (fresh copies, unknown fields, unicode, odd ids, large
+  payloads, cosine scores, namespaces);
+- concurrency: concurrent writers lose or mix nothing;
+- honesty: capabilities, `info()` and the lifecycle are what they claim.
+"""
 
 FUNCTIONAL: dict[Kind, frozenset[str]] = {
     "checkpoint": frozenset({"revisions", "ttl", "list_sessions", "prune"}),
@@ -64,15 +77,20 @@ advertised, never required.
 
 @dataclass(frozen=True)
 class Check:
-    """One conformance check: what it is called, which kind and capability it tests, and how."""
+    """One conformance check: what it is called, which kind and group it tests, and how."""
 
     name: str
     kind: Kind
-    capability: str
-    """"base" (every store) or the optional capability the check is gated on."""
+    group: str
+    """One of `GROUPS` (every store runs it) or the optional capability it is gated on."""
     doc: str
     """One line saying what a conforming store does."""
     fn: CheckFn
+
+    @property
+    def capability(self) -> str | None:
+        """The capability the check is gated on; None when every store runs it."""
+        return None if self.group in GROUPS else self.group
 
     @property
     def test_name(self) -> str:
@@ -81,8 +99,12 @@ class Check:
 
 
 _REGISTRY: dict[Kind, dict[str, Check]] = {"checkpoint": {}, "memory": {}}
-_Capability = Literal[
+_Group = Literal[
     "base",
+    "validation",
+    "fidelity",
+    "concurrency",
+    "honesty",
     "revisions",
     "ttl",
     "list_sessions",
@@ -98,11 +120,15 @@ _Capability = Literal[
 ]
 
 
-def check(kind: Kind, capability: _Capability = "base") -> Callable[[CheckFn], CheckFn]:
-    """Register an ``async def <name>(ctx)`` as a check; its docstring's first line is its doc."""
+def check(kind: Kind, group: _Group = "base") -> Callable[[CheckFn], CheckFn]:
+    """Register an ``async def <name>(ctx)`` as a check; its docstring's first line is its doc.
+
+    `group` is one of `GROUPS`, or the capability the check is gated on (run only when the
+    store advertises it).
+    """
     allowed = CHECKPOINT_CAPABILITIES if kind == "checkpoint" else MEMORY_CAPABILITIES
-    if capability != "base" and capability not in allowed:
-        raise ValueError(f"{capability!r} is not a {kind} capability")
+    if group not in GROUPS and group not in allowed:
+        raise ValueError(f"{group!r} is neither a check group nor a {kind} capability")
 
     def register(fn: CheckFn) -> CheckFn:
         name = fn.__name__
@@ -112,7 +138,7 @@ def check(kind: Kind, capability: _Capability = "base") -> Callable[[CheckFn], C
         if name in _REGISTRY[kind]:
             raise ValueError(f"{kind} check {name!r} is registered twice")
         _REGISTRY[kind][name] = Check(
-            name=name, kind=kind, capability=capability, doc=doc.splitlines()[0], fn=fn
+            name=name, kind=kind, group=group, doc=doc.splitlines()[0], fn=fn
         )
         return fn
 

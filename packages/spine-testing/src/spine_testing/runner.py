@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 
 from spine_core import Kind, capabilities_of
+from spine_core.opening import is_spine_store, unwrap
 from spine_core.redact import redact_text
 
 from .context import StoreFactory, Target, close_quietly
@@ -43,6 +44,18 @@ def _describe_store(store: object) -> str:
     return name
 
 
+def _remarks(store: object, kind: Kind) -> tuple[str, ...]:
+    opener = "open_checkpoint" if kind == "checkpoint" else "open_memory"
+    if unwrap(store) is not store:
+        return (
+            f"tested inside {opener}'s validating wrapper (the store is not built on "
+            "Spine's bases)",
+        )
+    if is_spine_store(store):
+        return ()
+    return (f"not built on Spine's bases: {opener} wraps it in Spine's input validation",)
+
+
 async def _run_one(
     check: Check, target: Target, reason: str | None, check_timeout: float
 ) -> CheckResult:
@@ -52,7 +65,7 @@ async def _run_one(
         return CheckResult(
             name=check.name,
             kind=check.kind,
-            capability=check.capability,
+            group=check.group,
             status=status,
             detail=redact_text(detail),
             duration=round(time.perf_counter() - start, 4),
@@ -104,6 +117,7 @@ async def run_conformance(
         kind = kind if kind is not None else infer_kind(probe)
         caps = capabilities_of(probe, kind)
         store_text = _describe_store(probe)
+        remarks = _remarks(probe, kind)
     finally:
         await close_quietly(probe)
     selected = _select(kind, checks)
@@ -128,6 +142,7 @@ async def run_conformance(
         stores={kind: store_text},
         advertised={kind: advertised},
         partial=checks is not None,
+        remarks={kind: remarks},
     )
 
 

@@ -11,7 +11,10 @@ from ._ui import UI
 if TYPE_CHECKING:
     from spine_core import Kind
 
-__all__ = ["add_parser", "check_target"]
+__all__ = ["REQUIRABLE", "add_parser", "check_target"]
+
+REQUIRABLE = ("base", "validated", "standard", "full")
+"""`spine_testing.LEVELS` above none, spelled out: importing the kit here would import pytest."""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -22,8 +25,9 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Run the conformance kit against TARGET, a registered backend name (memory, "
             "vector, sqlite, your own) or a URL (sqlite:///x.db, redis://…), for every kind "
-            "it offers. Prints the report and the conformance level (none, base, full); "
-            "exits 1 when a check fails, 2 when TARGET cannot be used."
+            "it offers. Prints the report and the conformance level (none < base < validated "
+            "< standard < full) with a verdict per group of checks; exits 1 when a check fails "
+            "(with --require LEVEL: when a kind is below LEVEL), 2 when TARGET cannot be used."
         ),
     )
     parser.add_argument("target", metavar="TARGET", help="backend name or URL")
@@ -47,6 +51,13 @@ def add_parser(subparsers: Any) -> None:
         default=[],
         metavar="MODULE:ATTR",
         help="register the store class MODULE:ATTR under the name TARGET first; repeatable",
+    )
+    parser.add_argument(
+        "--require",
+        choices=REQUIRABLE,
+        metavar="LEVEL",
+        help="succeed when every kind reaches LEVEL (base, validated, standard, full), even if "
+        "checks above it fail (default: succeed only when every check passes)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
@@ -105,7 +116,14 @@ _STATUS_STYLE = {
     "not advertised": "dim",
     "skipped": "yellow",
 }
-_LEVEL_STYLE = {"full": "bold green", "base": "bold yellow", "none": "bold red"}
+_LEVEL_STYLE = {
+    "full": "bold green",
+    "standard": "bold green",
+    "validated": "bold yellow",
+    "base": "bold yellow",
+    "none": "bold red",
+}
+_VERDICT_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
 
 
 def _render(data: dict[str, Any], ui: UI) -> None:
@@ -119,14 +137,14 @@ def _render(data: dict[str, Any], ui: UI) -> None:
             title_justify="left",
         )
         table.add_column("check", no_wrap=True)
-        table.add_column("capability", style="dim", no_wrap=True)
+        table.add_column("group", style="dim", no_wrap=True)
         table.add_column("status", no_wrap=True)
         table.add_column("time", justify="right", no_wrap=True)
         table.add_column("detail", overflow="fold")
         for r in rows:
             table.add_row(
                 r["name"],
-                r["capability"],
+                r["group"],
                 Text(r["status"], style=_STATUS_STYLE.get(r["status"], "")),
                 f"{r['duration']:.2f}s",
                 Text(" ".join(str(r["detail"]).split()), style="dim"),
@@ -144,9 +162,16 @@ def _render(data: dict[str, Any], ui: UI) -> None:
             )
         )
         ui.out.print(Text(f"  {facts['reason']}", style="dim"))
+        shown_groups = [(g, v) for g, v in facts["groups"].items() if v != "not advertised"]
+        parts: list[Any] = ["  groups: "]
+        for i, (group, verdict) in enumerate(shown_groups):
+            parts += [", " if i else "", f"{group} ", (verdict, _VERDICT_STYLE.get(verdict, ""))]
+        ui.out.print(Text.assemble(*parts))
         ui.out.print(
             Text(f"  advertised: {', '.join(facts['advertised']) or 'nothing'}", style="dim")
         )
+        for remark in facts.get("remarks", ()):
+            ui.out.print(Text(f"  {remark}", style="dim"))
         ui.out.print()
 
 
@@ -161,17 +186,19 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         args.target, args.kind, imports=args.imports, plugins=args.plugins, ui=ui
     )
     combined = ConformanceReport.combine(reports)
-    data = {"target": shown(args.target), **combined.to_dict()}
+    passed = combined.meets(args.require) if args.require else combined.ok
+    data = {"target": shown(args.target), "required": args.require, **combined.to_dict()}
     if args.json:
         ui.print_json(data)
-        return 0 if combined.ok else 1
+        return 0 if passed else 1
     _render(data, ui)
     failures = sum(c["counts"]["failed"] for c in data["kinds"].values())
+    wanted = f" (required: {args.require.upper()})" if args.require else ""
     ui.out.print(
         Text.assemble(
-            ui.mark(combined.ok),
-            f" {shown(args.target)}: level {combined.level.upper()}"
+            ui.mark(passed),
+            f" {shown(args.target)}: level {combined.level.upper()}{wanted}"
             + ("" if combined.ok else f" · {failures} check(s) failed"),
         )
     )
-    return 0 if combined.ok else 1
+    return 0 if passed else 1

@@ -63,7 +63,7 @@ async def roundtrip_exact(ctx: CheckContext) -> None:
     expect_equal(dump_state(got), dump_state(state), "serialized form after a round trip")
 
 
-@check("checkpoint")
+@check("checkpoint", "fidelity")
 async def unknown_fields_preserved(ctx: CheckContext) -> None:
     """Fields a newer writer added (State extra fields) survive a round trip."""
     store = await ctx.store()
@@ -136,7 +136,7 @@ async def sessions_isolated(ctx: CheckContext) -> None:
     expect(got is not None and got.step == 3, "deleting a session removed another one")
 
 
-@check("checkpoint")
+@check("checkpoint", "fidelity")
 async def special_character_ids(ctx: CheckContext) -> None:
     """Session ids with key, glob, SQL-pattern and quoting characters are plain ids."""
     store = await ctx.store()
@@ -157,7 +157,7 @@ async def special_character_ids(ctx: CheckContext) -> None:
         expect(present == (i != 2), f"after deleting {ids[2]!r}, {sid!r} present={present}")
 
 
-@check("checkpoint")
+@check("checkpoint", "fidelity")
 async def get_returns_fresh_copy(ctx: CheckContext) -> None:
     """`get` returns a new object each time; mutating it does not change the stored state."""
     store = await ctx.store()
@@ -174,7 +174,7 @@ async def get_returns_fresh_copy(ctx: CheckContext) -> None:
     expect_same_state(await store.get(state.session_id), state, "get after mutating a result")
 
 
-@check("checkpoint")
+@check("checkpoint", "fidelity")
 async def put_snapshots_state(ctx: CheckContext) -> None:
     """`put` stores a snapshot: mutating the State after put does not change what is stored."""
     store = await ctx.store()
@@ -187,7 +187,7 @@ async def put_snapshots_state(ctx: CheckContext) -> None:
     expect_same_state(await store.get(state.session_id), snapshot, "get after mutating the input")
 
 
-@check("checkpoint")
+@check("checkpoint", "fidelity")
 async def unicode_everywhere(ctx: CheckContext) -> None:
     """Unicode session ids (CJK, RTL, emoji, combining), tenants and content round-trip."""
     store = await ctx.store()
@@ -210,7 +210,7 @@ async def unicode_everywhere(ctx: CheckContext) -> None:
     expect_same_state(await store.get(ids[1]), states[1], "a neighbour of a deleted unicode id")
 
 
-@check("checkpoint")
+@check("checkpoint", "fidelity")
 async def session_id_limits(ctx: CheckContext) -> None:
     """A 256-character session id (ASCII or multi-byte) is valid and round-trips."""
     store = await ctx.store()
@@ -223,7 +223,7 @@ async def session_id_limits(ctx: CheckContext) -> None:
         expect_same_state(await store.get(sid), state, f"the 256-character id {sid[:20]!r}…")
 
 
-@check("checkpoint")
+@check("checkpoint", "validation")
 async def invalid_session_id_rejected(ctx: CheckContext) -> None:
     """Empty, 257-character, NUL and non-str session ids raise InvalidInput; nothing is written."""
     store = await ctx.store()
@@ -249,7 +249,7 @@ async def invalid_session_id_rejected(ctx: CheckContext) -> None:
         expect(got is None, f"a rejected put wrote session {written[:40]!r}")
 
 
-@check("checkpoint")
+@check("checkpoint", "validation")
 async def bad_state_rejected(ctx: CheckContext) -> None:
     """A state with NaN/Infinity or NUL raises InvalidInput; the stored state stays as it was."""
     store = await ctx.store()
@@ -290,7 +290,7 @@ async def bad_state_rejected(ctx: CheckContext) -> None:
         expect_equal(await store.revision(sid), revision, "revision after rejected puts")
 
 
-@check("checkpoint")
+@check("checkpoint", "fidelity")
 async def large_state(ctx: CheckContext) -> None:
     """A ~2 MB state round-trips exactly and can be replaced by a small one."""
     store = await ctx.store()
@@ -303,7 +303,7 @@ async def large_state(ctx: CheckContext) -> None:
     expect_same_state(await store.get(sid), small, "a small state replacing a large one")
 
 
-@check("checkpoint")
+@check("checkpoint", "fidelity")
 async def many_sessions(ctx: CheckContext) -> None:
     """150 sessions are each stored and deleted independently."""
     store = await ctx.store()
@@ -319,7 +319,7 @@ async def many_sessions(ctx: CheckContext) -> None:
         expect(present == bool(i % 2), f"{state.session_id} present={present} after deletes")
 
 
-@check("checkpoint")
+@check("checkpoint", "concurrency")
 async def concurrent_puts_distinct_sessions(ctx: CheckContext) -> None:
     """Concurrent puts to different sessions (several store instances) all land intact."""
     writers = await ctx.writers(4)
@@ -332,7 +332,7 @@ async def concurrent_puts_distinct_sessions(ctx: CheckContext) -> None:
         expect_same_state(read, state, f"concurrently written {state.session_id}")
 
 
-@check("checkpoint")
+@check("checkpoint", "concurrency")
 async def concurrent_puts_same_session(ctx: CheckContext) -> None:
     """Concurrent puts to one session without expected_revision leave exactly one writer's state."""
     writers = await ctx.writers(4)
@@ -355,7 +355,7 @@ async def concurrent_puts_same_session(ctx: CheckContext) -> None:
     expect_same_state(final, states[writer], "the state left by concurrent puts (corrupt mix)")
 
 
-@check("checkpoint")
+@check("checkpoint", "honesty")
 async def capabilities_descriptor(ctx: CheckContext) -> None:
     """`capabilities` is a frozen CheckpointCapabilities and every advertised operation exists."""
     await _common.capabilities_descriptor(
@@ -378,7 +378,7 @@ async def capabilities_descriptor(ctx: CheckContext) -> None:
             )
 
 
-@check("checkpoint")
+@check("checkpoint", "honesty")
 async def unadvertised_ops_raise(ctx: CheckContext) -> None:
     """Every optional operation not advertised raises UnsupportedCapability and writes nothing."""
     store = await ctx.store()
@@ -402,13 +402,13 @@ async def unadvertised_ops_raise(ctx: CheckContext) -> None:
         ctx.note("every optional operation is advertised")
 
 
-@check("checkpoint")
+@check("checkpoint", "honesty")
 async def info_and_registration(ctx: CheckContext) -> None:
     """`info()`/`health()` describe the store, and its backend name resolves in the registry."""
     await _common.info_and_registration(ctx)
 
 
-@check("checkpoint")
+@check("checkpoint", "honesty")
 async def lifecycle(ctx: CheckContext) -> None:
     """`async with` and `aclose` work, `aclose` is idempotent, a closed store reopens on use."""
     sid = ctx.sid("lifecycle")

@@ -92,7 +92,7 @@ async def save_returns_record(ctx: CheckContext) -> None:
     expect(abs(record.ts - before) < 600, f"ts {record.ts!r} is far from now ({before!r})")
 
 
-@check("memory")
+@check("memory", "fidelity")
 async def metadata_roundtrips(ctx: CheckContext) -> None:
     """Metadata (every JSON type, nested, unicode) reads back equal via load, search and get."""
     memory = await ctx.store()
@@ -196,7 +196,7 @@ async def search_scores_valid(ctx: CheckContext) -> None:
     expect_equal(len(default), 5, "number of hits with the default k")
 
 
-@check("memory")
+@check("memory", "fidelity")
 async def scores_are_cosine(ctx: CheckContext) -> None:
     """Each score is the cosine similarity of query and record vectors, not a distance."""
     embedder: Any = HashEmbedder()
@@ -283,7 +283,7 @@ async def load_unknown_session_empty(ctx: CheckContext) -> None:
     expect_equal(await memory.load(ctx.sid("nothing")), [], "load of an unknown session")
 
 
-@check("memory")
+@check("memory", "fidelity")
 async def namespace_isolation(ctx: CheckContext) -> None:
     """Two namespaces on one target do not see each other's records (same session ids)."""
     await ctx.require_option("namespace", why="namespaces isolate stores sharing a server")
@@ -306,7 +306,7 @@ async def namespace_isolation(ctx: CheckContext) -> None:
             await second.prune(session_id=sid)
 
 
-@check("memory")
+@check("memory", "validation")
 async def invalid_search_args(ctx: CheckContext) -> None:
     """A `k` <= 0 or not an int, an empty/NUL query and a bad session id raise InvalidInput."""
     memory = await ctx.store()
@@ -322,7 +322,7 @@ async def invalid_search_args(ctx: CheckContext) -> None:
         )
 
 
-@check("memory")
+@check("memory", "validation")
 async def invalid_save_rejected(ctx: CheckContext) -> None:
     """Bad content, non-JSON metadata or a bad session id raise InvalidInput; nothing is written."""
     memory = await ctx.store()
@@ -363,7 +363,7 @@ async def invalid_save_rejected(ctx: CheckContext) -> None:
     expect(not leaked, f"a rejected save was written: {short(leaked)}")
 
 
-@check("memory")
+@check("memory", "validation")
 async def invalid_load_args(ctx: CheckContext) -> None:
     """`load` with a bad session id or a limit outside 1..100000 raises InvalidInput."""
     memory = await ctx.store()
@@ -377,7 +377,7 @@ async def invalid_load_args(ctx: CheckContext) -> None:
         )
 
 
-@check("memory")
+@check("memory", "fidelity")
 async def large_content(ctx: CheckContext) -> None:
     """A ~1 MB record round-trips exactly and can be found by search."""
     memory = await ctx.store()
@@ -395,7 +395,7 @@ async def large_content(ctx: CheckContext) -> None:
     expect(hits and hits[0].record.id == record.id, "search did not find the large record")
 
 
-@check("memory")
+@check("memory", "fidelity")
 async def unicode_content(ctx: CheckContext) -> None:
     """Unicode content, session ids and metadata keys round-trip and match themselves exactly."""
     memory = await ctx.store()
@@ -415,7 +415,7 @@ async def unicode_content(ctx: CheckContext) -> None:
         expect(abs(hits[0].score - 1.0) <= _EXACT, f"unicode exact match scored {hits[0].score}")
 
 
-@check("memory")
+@check("memory", "concurrency")
 async def concurrent_saves(ctx: CheckContext) -> None:
     """40 concurrent saves to one session are all stored, with unique ids, in ts order."""
     memory = await ctx.store()
@@ -430,7 +430,7 @@ async def concurrent_saves(ctx: CheckContext) -> None:
     expect(stamps == sorted(stamps), "load is not in chronological order")
 
 
-@check("memory")
+@check("memory", "fidelity")
 async def records_are_copies(ctx: CheckContext) -> None:
     """Mutating the metadata passed to save, or of any returned record, changes nothing stored."""
     memory = await ctx.store()
@@ -453,7 +453,7 @@ async def records_are_copies(ctx: CheckContext) -> None:
     expect_json_equal(again[0].metadata, original, "metadata after mutating a search hit")
 
 
-@check("memory")
+@check("memory", "honesty")
 async def capabilities_descriptor(ctx: CheckContext) -> None:
     """`capabilities` is a frozen MemoryCapabilities and every advertised operation exists."""
     await _common.capabilities_descriptor(
@@ -469,7 +469,7 @@ async def capabilities_descriptor(ctx: CheckContext) -> None:
     )
 
 
-@check("memory")
+@check("memory", "honesty")
 async def unadvertised_ops_raise(ctx: CheckContext) -> None:
     """Every optional operation not advertised raises UnsupportedCapability and changes nothing."""
     memory = await ctx.store()
@@ -497,13 +497,13 @@ async def unadvertised_ops_raise(ctx: CheckContext) -> None:
         ctx.note("every optional operation is advertised")
 
 
-@check("memory")
+@check("memory", "honesty")
 async def info_and_registration(ctx: CheckContext) -> None:
     """`info()`/`health()` describe the store, and its backend name resolves in the registry."""
     await _common.info_and_registration(ctx)
 
 
-@check("memory")
+@check("memory", "honesty")
 async def lifecycle(ctx: CheckContext) -> None:
     """`async with` and `aclose` work, `aclose` is idempotent, a closed store reopens on use."""
     sid = ctx.sid("lifecycle")
