@@ -32,3 +32,16 @@ def first_open(path: str, index: int, barrier: Any) -> None:
         await asyncio.gather(checkpoint(), memory())
 
     asyncio.run(run())
+
+
+def adopt_open(path: str, expected: dict[str, int], barrier: Any) -> None:
+    """Open a file spinekit wrote at the same moment as other processes; check every session."""
+
+    async def run() -> None:
+        barrier.wait()
+        async with SQLiteCheckpoint(path, busy_timeout=30) as store:
+            for session_id, revision in expected.items():
+                assert await store.get(session_id) is not None, session_id
+                assert await store.revision(session_id) == revision, session_id
+
+    asyncio.run(run())
