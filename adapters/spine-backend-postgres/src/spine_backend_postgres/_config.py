@@ -30,6 +30,7 @@ PoolerMode = Literal["session", "transaction"]
 
 _SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _PREFIX = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]{0,39})?")
+_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,49}")
 
 URL_OPTIONS: dict[str, type] = {
     "namespace": str,
@@ -45,18 +46,21 @@ URL_OPTIONS: dict[str, type] = {
 """Spine options a URL may carry in its query string (libpq would reject them)."""
 
 
-def validate_identifier(value: object, *, what: Literal["schema", "table_prefix"]) -> str:
-    """A schema name or table prefix that is safe to compose into SQL.
+def validate_identifier(value: object, *, what: Literal["schema", "table_prefix", "table"]) -> str:
+    """A schema name, table prefix or table name that is safe to compose into SQL.
 
     Letters, digits and '_' only (not starting with a digit); a schema has at most 63
     characters and may not start with 'pg_' (reserved by PostgreSQL); a table prefix has at
-    most 40 (so every derived table and index name fits PostgreSQL's 63-byte limit) and may
-    be empty. Names are always quoted, so case is kept exactly.
+    most 40 and may be empty, a table name at most 50 (so every derived table and index name
+    fits PostgreSQL's 63-byte limit). Names are always quoted, so case is kept exactly.
     """
     if what == "schema":
         ok = isinstance(value, str) and bool(_SCHEMA.fullmatch(value))
         ok = ok and not str(value).lower().startswith("pg_")
         rule = "1-63 letters, digits or '_', not starting with a digit or 'pg_'"
+    elif what == "table":
+        ok = isinstance(value, str) and bool(_TABLE.fullmatch(value))
+        rule = "1-50 letters, digits or '_', not starting with a digit"
     else:
         ok = isinstance(value, str) and bool(_PREFIX.fullmatch(value))
         rule = "0-40 letters, digits or '_', not starting with a digit"
