@@ -249,7 +249,8 @@ _OPENER = textwrap.dedent(
         async with RedisCheckpoint.from_url(url, prefix=prefix) as store:
             # Count on session "a" at once: an adoption that moved it twice would reset it.
             while True:
-                state, revision = await store.get("a"), await store.revision("a")
+                revision = await store.revision("a")  # first: then the state is at least as new
+                state = await store.get("a")
                 state.step += 1
                 try:
                     await store.put(state, expected_revision=revision)

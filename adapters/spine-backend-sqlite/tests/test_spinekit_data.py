@@ -276,7 +276,10 @@ async def test_processes_opening_a_spinekit_file_together_adopt_it_once(
     assert "checkpoints" not in tables(db_path)
     assert schema_version(db_path) == 2
     async with SQLiteCheckpoint(db_path) as store:
-        await assert_adopted(store, docs)
+        counted = await store.get("a")
+        assert counted is not None
+        assert (counted.step, await store.revision("a")) == (2 + 4, 3 + 4)
+        await assert_adopted(store, {k: v for k, v in docs.items() if k != "a"})
         sessions = []
         cursor = None
         while True:
