@@ -200,8 +200,10 @@ async def test_reopening_adopts_nothing_more(url: str, schema_on: SchemaOn) -> N
 async def test_a_dotted_table_names_its_schema(url: str, schema_on: SchemaOn) -> None:
     schema = schema_on(url)
     write_spinekit(url, schema, {"a": DOCS["a"]}, "runs")
-    async with PostgresCheckpoint.from_url(url, table=f"{schema}.runs") as store:
+    # spinekit's unquoted `table=` was folded to lower case by PostgreSQL: so is ours.
+    async with PostgresCheckpoint.from_url(url, table=f"{schema}.Runs") as store:
         assert store.schema == schema
+        assert store.table == "runs"
         await assert_adopted(store, {"a": DOCS["a"]})
     with pytest.raises(ConfigError, match="names schema"):
         PostgresCheckpoint.from_url(url, schema="other", table=f"{schema}.runs")

@@ -279,9 +279,10 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
 
         `dsn` is a libpq URL or key=value string (it may hold a password: it is never shown);
         `pool` a `psycopg_pool.AsyncConnectionPool` to borrow instead. `table` names the
-        checkpoint table (`"name"` or `"schema.name"`; default `<table_prefix>checkpoints`,
-        i.e. `spine_checkpoints`, as in spinekit). `namespace` isolates stores sharing the
-        tables; `schema` and `table_prefix` place them. `pooler="transaction"` disables
+        checkpoint table (`"name"` or `"schema.name"`, folded to lower case as spinekit's
+        unquoted name was; default `<table_prefix>checkpoints`, i.e. `spine_checkpoints`).
+        `namespace` isolates stores sharing the tables; `schema` and `table_prefix` place
+        them. `pooler="transaction"` disables
         server-side prepared statements (PgBouncer in transaction mode and the like).
         """
         super().__init__()
@@ -332,7 +333,9 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
             return validate_identifier(self.table_prefix + "checkpoints", what="table")
         if not isinstance(table, str):
             raise ConfigError(f"table must be a str, got {type(table).__name__}")
-        schema, dot, name = table.rpartition(".")
+        # spinekit put `table` into its SQL unquoted, so PostgreSQL folded it to lower case:
+        # fold it the same way, or `table="AgentRuns"` would miss the data it wrote.
+        schema, dot, name = table.lower().rpartition(".")
         if dot:
             schema = validate_identifier(schema, what="schema")
             if self.schema not in ("public", schema):
