@@ -227,6 +227,24 @@ def test_a_pool_that_is_not_psycopgs_is_refused_at_once() -> None:
         PostgresCheckpoint(pool=AsyncpgLikePool())  # type: ignore[arg-type]
 
 
+async def test_ids_spine_refuses_stay_behind_in_spinekits_table(
+    url: str, schema_on: SchemaOn
+) -> None:
+    schema = schema_on(url)
+    refused = {"": DOCS["a"], "x" * 257: DOCS["a"]}
+    write_spinekit(url, schema, {**refused, "b": DOCS["b"]})
+    async with PostgresCheckpoint.from_url(url, schema=schema) as store:
+        await assert_adopted(store, {"b": DOCS["b"]})
+        assert [s.session_id for s in (await store.list_sessions()).sessions] == ["b"]
+    left = _sync(
+        url,
+        sql.SQL("SELECT session_id FROM {}").format(
+            sql.Identifier(schema, "spine_checkpoints_spinekit")
+        ),
+    )
+    assert sorted(r[0] for r in left) == sorted(refused)
+
+
 async def test_an_older_state_version_goes_through_migrate(
     url: str, schema_on: SchemaOn, monkeypatch: pytest.MonkeyPatch
 ) -> None:

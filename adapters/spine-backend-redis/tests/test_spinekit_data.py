@@ -165,6 +165,15 @@ async def test_what_is_not_a_spinekit_session_is_left_alone_or_reported(
     assert spinekit_keys(url, prefix) == [(prefix + "a-hash").encode()]
 
 
+async def test_ids_spine_refuses_are_left_where_they_are(url: str, prefix: str) -> None:
+    refused = ["", "x" * 257, "nul\x00id"]
+    write_spinekit(url, prefix, {**dict.fromkeys(refused, DOCS["a"]), "b": DOCS["b"]})
+    async with RedisCheckpoint.from_url(url, prefix=prefix) as store:
+        await assert_adopted(store, {"b": DOCS["b"]})
+        assert [s.session_id for s in (await store.list_sessions()).sessions] == ["b"]
+    assert sorted(spinekit_keys(url, prefix)) == sorted((prefix + sid).encode() for sid in refused)
+
+
 async def test_only_the_default_namespace_adopts(url: str, prefix: str) -> None:
     write_spinekit(url, prefix, {"a": DOCS["a"]})
     async with RedisCheckpoint.from_url(url, prefix=prefix, namespace="spt_elsewhere") as store:

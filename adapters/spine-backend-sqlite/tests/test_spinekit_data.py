@@ -167,6 +167,18 @@ async def test_a_session_spine_already_holds_keeps_spines_copy_and_loses_nothing
     assert left == [("a", 3, DOCS["a"][0])]
 
 
+async def test_ids_spine_refuses_stay_in_spinekits_table(db_path: Path) -> None:
+    refused = {"": DOCS["a"], "x" * 257: DOCS["a"], "nul\x00id": DOCS["a"]}
+    write_spinekit(db_path, {**refused, "b": DOCS["b"]})
+    async with SQLiteCheckpoint(db_path) as store:
+        await assert_adopted(store, {"b": DOCS["b"]})
+        assert [s.session_id for s in (await store.list_sessions()).sessions] == ["b"]
+    conn = sqlite3.connect(db_path)
+    left = conn.execute("SELECT session_id FROM checkpoints").fetchall()
+    conn.close()
+    assert sorted(r[0] for r in left) == sorted(refused)
+
+
 async def test_an_older_state_version_goes_through_migrate(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

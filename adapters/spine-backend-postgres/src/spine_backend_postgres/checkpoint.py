@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -53,6 +54,11 @@ SPINEKIT_COLUMNS = ("session_id", "version", "revision", "data", "updated")
 
 ADOPTED_NAMESPACE = "default"
 """spinekit had no namespaces; the code ported from it opens the default one."""
+
+# Session ids Spine accepts (spine_core.validation.validate_session_id; text holds no NUL).
+_ADOPTABLE = "length(session_id) BETWEEN 1 AND 256"
+
+log = logging.getLogger("spine")
 
 
 def _v1(n: Names, table: str) -> list[Composed]:
@@ -155,11 +161,30 @@ async def _adopt(
                 " CASE WHEN jsonb_typeof(data::jsonb -> 'tenant_id') = 'string'"
                 " THEN data::jsonb ->> 'tenant_id' END,"
                 " data::text::json, revision, updated::timestamptz, NULL FROM {}"
+                f" WHERE {_ADOPTABLE}"
             ).format(sql.Identifier(schema, table), spinekit),
             (ADOPTED_NAMESPACE,),
             prepare=False,
         )
-        await conn.execute(sql.SQL("DROP TABLE {}").format(spinekit), prepare=False)
+        # An id Spine refuses (empty, over 256 characters) could never be read in Spine's
+        # table: such rows stay behind in spinekit's, renamed, so nothing is lost.
+        await conn.execute(
+            sql.SQL("DELETE FROM {} WHERE " + _ADOPTABLE).format(spinekit), prepare=False
+        )
+        left = await conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(spinekit), prepare=False
+        )
+        row = await left.fetchone()
+        if row is not None and row[0]:
+            log.warning(
+                "%d spinekit session(s) have ids Spine refuses and were not adopted; they "
+                "stay in %s.%s",
+                row[0],
+                schema,
+                old,
+            )
+        else:
+            await conn.execute(sql.SQL("DROP TABLE {}").format(spinekit), prepare=False)
     except psycopg.Error as exc:
         if is_connection_error(exc):
             raise

@@ -15,6 +15,7 @@ compare-and-set is atomic on the server, across processes.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from spine_core.base import CheckpointStoreBase
 from spine_core.capabilities import CheckpointCapabilities, Topology
 from spine_core.codec import dump_state, load_state
-from spine_core.errors import ConfigError, ConflictError
+from spine_core.errors import ConfigError, ConflictError, InvalidInput
 from spine_core.protocols import SessionInfo, SessionPage
 from spine_core.records import utc_now
 from spine_core.state import State
@@ -59,6 +60,8 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 __all__ = ["RedisCheckpoint"]
+
+log = logging.getLogger("spine")
 
 _SCAN_BUDGET = 512  # index entries one list/prune script call may examine (bounds blocking)
 _URL_OPTIONS = ("namespace", "default_ttl", "key_prefix", "prefix", "retries", "cluster")
@@ -178,13 +181,25 @@ class RedisCheckpoint(CheckpointStoreBase):
             return lambda c: CHECKPOINT_ADOPT(c, script_keys, args)
 
         cursor: Any = 0
+        refused = 0
         while True:
             cursor, found = await self._conn.run(scan(cursor))
             for key in found:
                 raw_key = key.encode() if isinstance(key, str) else bytes(key)
-                await self._conn.run(move(raw_key, raw_key[len(prefix) :]))
+                sid = raw_key[len(prefix) :]
+                if not _adoptable(sid):
+                    refused += 1  # it could never be read here: leave it where it is
+                    continue
+                await self._conn.run(move(raw_key, sid))
             if not as_int(cursor):
                 break
+        if refused:
+            log.warning(
+                "%d spinekit session(s) under prefix %r have ids Spine refuses and were not "
+                "adopted; their keys are left as they are",
+                refused,
+                self.prefix,
+            )
         await self._conn.run(lambda c: c.set(keys.adopted, str(to_us(utc_now()))))
 
     async def _close(self) -> None:
@@ -298,6 +313,15 @@ class RedisCheckpoint(CheckpointStoreBase):
             total += as_int(deleted)
             if as_int(examined) < _SCAN_BUDGET:
                 return total
+
+
+def _adoptable(session_id: bytes) -> bool:
+    """Whether Spine accepts `session_id` (UTF-8 bytes of a spinekit key) as a session id."""
+    try:
+        validate_session_id(session_id.decode("utf-8"))
+    except (UnicodeDecodeError, InvalidInput):
+        return False
+    return True
 
 
 def _glob_escape(text: bytes) -> bytes:

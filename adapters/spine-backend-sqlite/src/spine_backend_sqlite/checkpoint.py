@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import time
@@ -37,6 +38,8 @@ from ._sqlite import (
 
 __all__ = ["SQLiteCheckpoint"]
 
+log = logging.getLogger("spine")
+
 # Append-only: entry N upgrades the "checkpoint" component from schema version N to N + 1.
 # Small columns come before `state`: SQLite stores a row's columns in order, and reading a
 # column that follows a large overflowing value means walking its overflow pages.
@@ -70,6 +73,10 @@ def _refuse_foreign_table(conn: sqlite3.Connection) -> None:
         )
 
 
+# Session ids Spine accepts (spine_core.validation.validate_session_id); spinekit took any.
+_ADOPTABLE = "length(session_id) BETWEEN 1 AND 256 AND instr(session_id, char(0)) = 0"
+
+
 def _adopt_spinekit(conn: sqlite3.Connection) -> None:
     """Move the rows of spinekit's `checkpoints` table into `spine_checkpoints`.
 
@@ -81,18 +88,19 @@ def _adopt_spinekit(conn: sqlite3.Connection) -> None:
     if not set(SPINEKIT_COLUMNS) <= set(table_columns(conn, SPINEKIT_TABLE)):
         return
     conn.execute(
-        """INSERT INTO spine_checkpoints
+        f"""INSERT INTO spine_checkpoints
             (namespace, session_id, tenant_id, revision, updated_at, expires_at, state)
         SELECT ?, session_id,
             CASE WHEN json_valid(data) AND json_type(data, '$.tenant_id') = 'text'
                  THEN json_extract(data, '$.tenant_id') END,
             revision, updated, NULL, data
-        FROM checkpoints WHERE true
+        FROM checkpoints WHERE {_ADOPTABLE}
         ON CONFLICT (namespace, session_id) DO NOTHING""",
         (ADOPTED_NAMESPACE,),
     )
-    # A session Spine already holds under the same id keeps Spine's copy; spinekit's row
-    # then stays where it is (nothing is lost) and only the moved rows leave.
+    # Only the moved rows leave. A session Spine already holds under the same id keeps
+    # Spine's copy, and an id Spine refuses (empty, NUL, over 256 characters) could never be
+    # read there: those rows stay in spinekit's table, so nothing is lost.
     conn.execute(
         """DELETE FROM checkpoints WHERE EXISTS (
             SELECT 1 FROM spine_checkpoints AS s
@@ -100,7 +108,14 @@ def _adopt_spinekit(conn: sqlite3.Connection) -> None:
               AND s.state = checkpoints.data AND s.revision = checkpoints.revision)""",
         (ADOPTED_NAMESPACE,),
     )
-    if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM checkpoints)").fetchone()[0]:
+    left = int(conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0])
+    if left:
+        log.warning(
+            "%d spinekit session(s) were not adopted (an id Spine refuses, or one Spine "
+            "already holds); they stay in the table 'checkpoints'",
+            left,
+        )
+    else:
         conn.execute("DROP TABLE checkpoints")
 
 
