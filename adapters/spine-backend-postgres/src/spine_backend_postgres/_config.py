@@ -30,7 +30,7 @@ PoolerMode = Literal["session", "transaction"]
 
 _SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _PREFIX = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]{0,39})?")
-_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,57}")
+_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,49}")
 
 URL_OPTIONS: dict[str, type] = {
     "namespace": str,
@@ -51,8 +51,8 @@ def validate_identifier(value: object, *, what: Literal["schema", "table_prefix"
 
     Letters, digits and '_' only (not starting with a digit); a schema has at most 63
     characters and may not start with 'pg_' (reserved by PostgreSQL); a table prefix has at
-    most 40 (so every derived table and index name fits PostgreSQL's 63-byte limit) and may
-    be empty; a table name has at most 58 (its index names add 5). Names are always quoted,
+    most 40 and may be empty, a table name at most 50 (so every derived table and index name
+    fits PostgreSQL's 63-byte limit) and may not start with 'pg_'. Names are always quoted,
     so case is kept exactly.
     """
     if what == "schema":
@@ -62,7 +62,7 @@ def validate_identifier(value: object, *, what: Literal["schema", "table_prefix"
     elif what == "table":
         ok = isinstance(value, str) and bool(_TABLE.fullmatch(value))
         ok = ok and not str(value).lower().startswith("pg_")
-        rule = "1-58 letters, digits or '_', not starting with a digit or 'pg_'"
+        rule = "1-50 letters, digits or '_', not starting with a digit or 'pg_'"
     else:
         ok = isinstance(value, str) and bool(_PREFIX.fullmatch(value))
         rule = "0-40 letters, digits or '_', not starting with a digit"

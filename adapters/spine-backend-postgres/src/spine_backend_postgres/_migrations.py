@@ -10,7 +10,7 @@ Every statement here runs inside that transaction, so nothing non-transactional 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,15 @@ if TYPE_CHECKING:
     from psycopg import AsyncConnection
     from psycopg.sql import Composable, Composed
 
-__all__ = ["LOCK_CLASS", "Migration", "Names", "ensure_migrated", "locked"]
+__all__ = [
+    "LOCK_CLASS",
+    "Apply",
+    "Migration",
+    "Names",
+    "ensure_migrated",
+    "locked",
+    "table_columns",
+]
 
 LOCK_CLASS = 0x5350494E
 """First key of every advisory lock Spine takes ('SPIN'), so it cannot collide by accident."""
@@ -50,13 +58,37 @@ class Names:
         return f'"{self.schema}"."{self.prefix}{name}"'
 
 
+Apply = Callable[["AsyncConnection[Any]", Sequence["Composed"]], Awaitable[None]]
+"""Runs a migration's statements on the connection, with whatever it must do around them."""
+
+
 @dataclass(frozen=True)
 class Migration:
-    """One schema step: a version, a description and the statements it runs."""
+    """One schema step: a version, a description and the statements it runs.
+
+    `apply`, when given, runs instead of executing the statements one by one: it receives
+    them and may inspect the database and do more in the same transaction.
+    """
 
     version: int
     name: str
     statements: Callable[[Names], Sequence[Composed]]
+    apply: Apply | None = None
+
+
+async def table_columns(
+    conn: AsyncConnection[Any], schema: str, table: str, *, prepare: bool | None
+) -> dict[str, str]:
+    """Column name -> type of `schema.table`, in order (empty when there is no such table)."""
+    cur = await conn.execute(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod)"
+        " FROM pg_catalog.pg_attribute AS a"
+        " WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped"
+        " ORDER BY a.attnum",
+        (f'"{schema}"."{table}"',),
+        prepare=prepare,
+    )
+    return {str(name): str(kind) for name, kind in await cur.fetchall()}
 
 
 def _lock_key(names: Names) -> str:
@@ -152,8 +184,12 @@ async def ensure_migrated(
         for migration in migrations:
             if migration.version in applied:
                 continue
-            for statement in migration.statements(names):
-                await conn.execute(statement, prepare=False)
+            statements = migration.statements(names)
+            if migration.apply is not None:
+                await migration.apply(conn, statements)
+            else:
+                for statement in statements:
+                    await conn.execute(statement, prepare=False)
             await conn.execute(
                 sql.SQL("INSERT INTO {} (component, version, name) VALUES (%s, %s, %s)").format(
                     table

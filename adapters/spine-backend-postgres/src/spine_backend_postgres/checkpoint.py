@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from spine_core.base import CheckpointStoreBase
 from spine_core.capabilities import CheckpointCapabilities, Topology
 from spine_core.codec import dump_state, load_state
-from spine_core.errors import ConflictError
+from spine_core.errors import ConfigError, ConflictError
 from spine_core.protocols import SessionInfo, SessionPage
 from spine_core.records import utc_now
+from spine_core.redact import redact_text
 from spine_core.state import State
 from spine_core.validation import (
     validate_before,
@@ -20,8 +23,8 @@ from spine_core.validation import (
 )
 
 from ._config import PoolerMode, validate_identifier
-from ._migrations import Migration, Names, ensure_migrated
-from ._pool import single
+from ._migrations import Migration, Names, ensure_migrated, table_columns
+from ._pool import is_connection_error, single
 from ._store import PostgresStore
 
 if TYPE_CHECKING:
@@ -37,10 +40,31 @@ _CAS_ATTEMPTS = 8
 """Conditional writes tried before a `ConflictError` whose revisions happen to match."""
 
 
-def _v1(n: Names) -> list[Composed]:
+SPINE_COLUMNS = (
+    "namespace",
+    "session_id",
+    "tenant_id",
+    "state",
+    "revision",
+    "updated_at",
+    "expires_at",
+)
+SPINEKIT_COLUMNS = ("session_id", "version", "revision", "data", "updated")
+"""spinekit's `PostgresCheckpoint` table (default `spine_checkpoints`): `data` is jsonb."""
+
+ADOPTED_NAMESPACE = "default"
+"""spinekit had no namespaces; the code ported from it opens the default one."""
+
+# Session ids Spine accepts (spine_core.validation.validate_session_id; text holds no NUL).
+_ADOPTABLE = "length(session_id) BETWEEN 1 AND 256"
+
+log = logging.getLogger("spine")
+
+
+def _v1(n: Names, table: str) -> list[Composed]:
     from psycopg import sql
 
-    t = n.table("checkpoints")
+    t = sql.Identifier(n.schema, table)
     return [
         # session ids sort in code-point order (COLLATE "C"), like every other backend.
         sql.SQL(
@@ -58,28 +82,125 @@ def _v1(n: Names) -> list[Composed]:
             " PRIMARY KEY (namespace, session_id))"
         ).format(t),
         sql.SQL("CREATE INDEX {} ON {} (namespace, tenant_id, session_id)").format(
-            n.bare("checkpoints_tenant"), t
+            sql.Identifier(table + "_tenant"), t
         ),
         sql.SQL("CREATE INDEX {} ON {} (namespace, updated_at)").format(
-            n.bare("checkpoints_updated"), t
+            sql.Identifier(table + "_updated"), t
         ),
         sql.SQL("CREATE INDEX {} ON {} (expires_at) WHERE expires_at IS NOT NULL").format(
-            n.bare("checkpoints_expires"), t
+            sql.Identifier(table + "_expires"), t
         ),
     ]
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "checkpoints table", _v1),)
-"""The checkpoint schema, append-only: never edit a released step, add a new one."""
+def _migrations(schema: str, table: str, *, prepare: bool | None) -> tuple[Migration, ...]:
+    """The checkpoint schema for `schema.table`, append-only: never edit a released step."""
+
+    async def create(conn: AsyncConnection[Any], statements: Sequence[Composed]) -> None:
+        found = await table_columns(conn, schema, table, prepare=prepare)
+        if set(SPINE_COLUMNS) <= set(found):
+            return  # Spine's own table, recorded under another table_prefix's migrations
+        if found and not set(SPINEKIT_COLUMNS) <= set(found):
+            columns = ", ".join(f"{name} {kind}" for name, kind in found.items())
+            raise ConfigError(
+                f"table {schema}.{table} exists but is neither Spine's checkpoint table nor "
+                f"spinekit's; found columns ({columns}). Use another table= or schema=, or "
+                "rename that table"
+            )
+        if found:
+            await _adopt(conn, schema, table, statements)
+        else:
+            for statement in statements:
+                await conn.execute(statement, prepare=False)
+
+    return (Migration(1, "checkpoints table", lambda n: _v1(n, table), apply=create),)
+
+
+async def _adopt(
+    conn: AsyncConnection[Any], schema: str, table: str, statements: Sequence[Composed]
+) -> None:
+    """Replace spinekit's table by Spine's under the same name, moving every row.
+
+    Runs inside the migration's transaction (under the advisory lock), so it happens once,
+    entirely or not at all. The revision and update time are copied, so revisions continue.
+    """
+    import psycopg
+    from psycopg import sql
+
+    old = table + "_spinekit"
+    spinekit = sql.Identifier(schema, old)
+    try:
+        await conn.execute(
+            sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+                sql.Identifier(schema, table), sql.Identifier(old)
+            ),
+            prepare=False,
+        )
+        # Free the primary key's index name (`<table>_pkey`) for Spine's table.
+        cur = await conn.execute(
+            "SELECT c.relname FROM pg_catalog.pg_index AS i"
+            " JOIN pg_catalog.pg_class AS c ON c.oid = i.indexrelid"
+            " WHERE i.indrelid = to_regclass(%s) AND i.indisprimary",
+            (f'"{schema}"."{old}"',),
+            prepare=False,
+        )
+        for (index,) in await cur.fetchall():
+            await conn.execute(
+                sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                    sql.Identifier(schema, str(index)), sql.Identifier(old + "_pk")
+                ),
+                prepare=False,
+            )
+        for statement in statements:
+            await conn.execute(statement, prepare=False)
+        await conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (namespace, session_id, tenant_id, state, revision,"
+                " updated_at, expires_at)"
+                " SELECT %s, session_id,"
+                " CASE WHEN jsonb_typeof(data::jsonb -> 'tenant_id') = 'string'"
+                " THEN data::jsonb ->> 'tenant_id' END,"
+                " data::text::json, revision, updated::timestamptz, NULL FROM {}"
+                f" WHERE {_ADOPTABLE}"
+            ).format(sql.Identifier(schema, table), spinekit),
+            (ADOPTED_NAMESPACE,),
+            prepare=False,
+        )
+        # An id Spine refuses (empty, over 256 characters) could never be read in Spine's
+        # table: such rows stay behind in spinekit's, renamed, so nothing is lost.
+        await conn.execute(
+            sql.SQL("DELETE FROM {} WHERE " + _ADOPTABLE).format(spinekit), prepare=False
+        )
+        left = await conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(spinekit), prepare=False
+        )
+        row = await left.fetchone()
+        if row is not None and row[0]:
+            log.warning(
+                "%d spinekit session(s) have ids Spine refuses and were not adopted; they "
+                "stay in %s.%s",
+                row[0],
+                schema,
+                old,
+            )
+        else:
+            await conn.execute(sql.SQL("DROP TABLE {}").format(spinekit), prepare=False)
+    except psycopg.Error as exc:
+        if is_connection_error(exc):
+            raise
+        raise ConfigError(
+            f"could not adopt spinekit's checkpoint table {schema}.{table}; nothing was "
+            f"changed: {redact_text(f'{type(exc).__name__}: {exc}')}"
+        ) from None
 
 
 class _Queries:
     """Every statement the store runs, composed once from validated identifiers."""
 
-    def __init__(self, n: Names) -> None:
+    def __init__(self, n: Names, table: str) -> None:
         from psycopg import sql
 
-        t = n.table("checkpoints")
+        t = sql.Identifier(n.schema, table)
 
         def q(text: str) -> bytes:
             return sql.SQL(text).format(t=t).as_bytes(None)
@@ -135,6 +256,19 @@ class _Queries:
         )
 
 
+def _check_pool(pool: object) -> None:
+    # spinekit took an asyncpg pool; say so now rather than fail on first use.
+    if pool is None:
+        return
+    from psycopg_pool import AsyncConnectionPool
+
+    if not isinstance(pool, AsyncConnectionPool):
+        raise ConfigError(
+            f"pool must be a psycopg_pool.AsyncConnectionPool, got {type(pool).__module__}."
+            f"{type(pool).__qualname__} (spine-backend-postgres uses psycopg 3, not asyncpg)"
+        )
+
+
 class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
     """Checkpoints in PostgreSQL: JSON state, atomic compare-and-set, TTL, listing, pruning.
 
@@ -154,6 +288,7 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
         dsn: str | None = None,
         *,
         pool: AsyncConnectionPool[Any] | None = None,
+        table: str | None = None,
         namespace: str = "default",
         schema: str = "public",
         table_prefix: str = "spine_",
@@ -168,14 +303,19 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
         """Configure the store; no I/O happens until first use.
 
         `dsn` is a libpq URL or key=value string (it may hold a password: it is never shown);
-        `pool` an `AsyncConnectionPool` to borrow instead. `namespace` isolates stores sharing
-        the tables; `schema` and `table_prefix` place them. `pooler="transaction"` disables
+        `pool` a `psycopg_pool.AsyncConnectionPool` to borrow instead. `table` names the
+        checkpoint table (`"name"` or `"schema.name"`, folded to lower case as spinekit's
+        unquoted name was; default `<table_prefix>checkpoints`, i.e. `spine_checkpoints`).
+        `namespace` isolates stores sharing the tables; `schema` and `table_prefix` place
+        them. `pooler="transaction"` disables
         server-side prepared statements (PgBouncer in transaction mode and the like).
         """
         super().__init__()
+        _check_pool(pool)
         self.namespace = validate_namespace(namespace)
         self.schema = validate_identifier(schema, what="schema")
         self.table_prefix = validate_identifier(table_prefix, what="table_prefix")
+        self.table = self._place_table(table)
         self.default_ttl = validate_ttl(default_ttl)
         options = self._connect(
             dsn,
@@ -188,7 +328,11 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
             retries=retries,
         )
         self._names = Names(self.schema, self.table_prefix)
-        self._q = _Queries(self._names)
+        self._q = _Queries(self._names, self.table)
+        # The default table keeps the component name it always had; another table gets its
+        # own, so two checkpoint tables in one schema each get created.
+        default = self.table == self.table_prefix + "checkpoints"
+        self._component = "checkpoint" if default else f"checkpoint:{self.table}"
         self.capabilities = CheckpointCapabilities(
             revisions=True,
             ttl=True,
@@ -198,7 +342,7 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
             durable=True,
             details={
                 "storage": "json (exact text)",
-                "table": f"{self.schema}.{self.table_prefix}checkpoints",
+                "table": f"{self.schema}.{self.table}",
                 "ttl_clock": "server",
                 "pooler": options.pooler,
                 "server_prepared_statements": options.pooler != "transaction",
@@ -206,13 +350,33 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
         )
 
     def _target(self) -> str:
-        return f"{self._db.shown}#{self.schema}.{self.table_prefix}checkpoints/{self.namespace}"
+        return f"{self._db.shown}#{self.schema}.{self.table}/{self.namespace}"
+
+    def _place_table(self, table: str | None) -> str:
+        """The checkpoint table's name; a `schema.name` also sets the schema."""
+        if table is None:
+            return validate_identifier(self.table_prefix + "checkpoints", what="table")
+        if not isinstance(table, str):
+            raise ConfigError(f"table must be a str, got {type(table).__name__}")
+        # spinekit put `table` into its SQL unquoted, so PostgreSQL folded it to lower case:
+        # fold it the same way, or `table="AgentRuns"` would miss the data it wrote.
+        schema, dot, name = table.lower().rpartition(".")
+        if dot:
+            schema = validate_identifier(schema, what="schema")
+            if self.schema not in ("public", schema):
+                raise ConfigError(
+                    f"table={table!r} names schema {schema!r} but schema={self.schema!r}"
+                )
+            self.schema = schema
+        return validate_identifier(name, what="table")
 
     async def _open(self) -> None:
         names, prepare = self._names, self._db.prepare
+        component = self._component
+        migrations = _migrations(self.schema, self.table, prepare=prepare)
 
         async def bootstrap(conn: AsyncConnection[Any]) -> None:
-            await ensure_migrated(conn, names, "checkpoint", MIGRATIONS, prepare=prepare)
+            await ensure_migrated(conn, names, component, migrations, prepare=prepare)
 
         await self._db.open(bootstrap)
 

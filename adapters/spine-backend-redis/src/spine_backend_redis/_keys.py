@@ -14,7 +14,16 @@ import re
 
 from spine_core.errors import ConfigError
 
-__all__ = ["CheckpointKeys", "MemoryKeys", "check_key_prefix"]
+__all__ = [
+    "SPINEKIT_PREFIX",
+    "CheckpointKeys",
+    "MemoryKeys",
+    "check_key_prefix",
+    "check_spinekit_prefix",
+]
+
+SPINEKIT_PREFIX = "spine:checkpoint:"
+"""Where spinekit's `RedisCheckpoint` kept sessions: a string key `<prefix><session id>`."""
 
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
@@ -29,12 +38,34 @@ def check_key_prefix(prefix: object) -> str:
     return prefix
 
 
-class CheckpointKeys:
-    """Keys of one checkpoint namespace."""
+def check_spinekit_prefix(prefix: object) -> str:
+    """The spinekit key prefix: 1-256 characters, no braces (it may join a hash tag)."""
+    if (
+        not isinstance(prefix, str)
+        or not 0 < len(prefix) <= 256
+        or any(c in prefix for c in "{}\x00")
+    ):
+        raise ConfigError(
+            f"prefix must be 1-256 characters without '{{', '}}' or NUL, got {prefix!r:.80}"
+        )
+    return prefix
 
-    def __init__(self, prefix: str, namespace: str) -> None:
-        self.tag = f"{{{prefix}:{namespace}}}"
+
+class CheckpointKeys:
+    """Keys of one checkpoint namespace.
+
+    `spinekit_prefix` is the prefix of the spinekit keys this store adopts. spinekit users
+    kept stores apart by giving each its own prefix, so any prefix but spinekit's default
+    becomes part of the hash tag (`{spine:default:myapp:}`): such stores stay apart here too.
+    Namespaces and key prefixes contain no ':', so no two configurations share a tag.
+    """
+
+    def __init__(self, prefix: str, namespace: str, spinekit_prefix: str = SPINEKIT_PREFIX) -> None:
+        scope = "" if spinekit_prefix == SPINEKIT_PREFIX else ":" + spinekit_prefix
+        self.tag = f"{{{prefix}:{namespace}{scope}}}"
         base = f"{self.tag}:cp:"
+        self.adopted = base + "adopted"
+        """Set once every spinekit key under the prefix has been adopted: later opens skip it."""
         self.session_prefix = base + "session:"
         self.tenant_prefix = base + "tenant:"
         self.sessions = base + "sessions"

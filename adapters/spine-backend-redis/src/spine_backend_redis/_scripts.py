@@ -11,6 +11,7 @@ from __future__ import annotations
 from ._client import Script
 
 __all__ = [
+    "CHECKPOINT_ADOPT",
     "CHECKPOINT_DELETE",
     "CHECKPOINT_PAGE",
     "CHECKPOINT_PRUNE",
@@ -82,6 +83,36 @@ if old ~= tenant or rev == 0 then
   end
 end
 return {1, rev + 1}
+"""
+)
+
+# Move one session spinekit wrote (a string key holding its JSON) into Spine's layout, as
+# if put once: revision 1, updated now, its tenant indexed. Atomic, so racing processes move
+# it once and a reader never sees it in both places or in neither.
+# KEYS: spinekit key, session hash, sessions, updated, tenant map.
+# ARGV: session id, tenant key prefix, updated µs.
+# Returns 1 when moved, 0 when there was nothing to move, 2 when Spine already holds the
+# session (both copies are then left as they are: nothing is overwritten).
+CHECKPOINT_ADOPT = Script(
+    """
+if redis.call('TYPE', KEYS[1])['ok'] ~= 'string' then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
+local raw = redis.call('GET', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+local ok, doc = pcall(cjson.decode, raw)
+local tenant = ok and type(doc) == 'table' and type(doc['tenant_id']) == 'string'
+  and doc['tenant_id'] or false
+redis.call('HSET', KEYS[2], 'state', raw, 'rev', 1, 'updated', ARGV[3])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+redis.call('ZADD', KEYS[3], 0, ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
+if tenant then
+  redis.call('HSET', KEYS[2], 'tenant', tenant)
+  redis.call('HSET', KEYS[5], ARGV[1], tenant)
+  redis.call('ZADD', ARGV[2] .. tenant, 0, ARGV[1])
+end
+redis.call('DEL', KEYS[1])
+return 1
 """
 )
 

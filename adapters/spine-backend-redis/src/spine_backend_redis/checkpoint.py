@@ -15,14 +15,17 @@ compare-and-set is atomic on the server, across processes.
 
 from __future__ import annotations
 
+import logging
+import re
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from spine_core.base import CheckpointStoreBase
 from spine_core.capabilities import CheckpointCapabilities, Topology
 from spine_core.codec import dump_state, load_state
-from spine_core.errors import ConfigError, ConflictError
+from spine_core.errors import ConfigError, ConflictError, InvalidInput
 from spine_core.protocols import SessionInfo, SessionPage
 from spine_core.records import utc_now
 from spine_core.state import State
@@ -40,19 +43,31 @@ from ._client import (
     as_text,
     flag,
     from_us,
+    is_cluster,
     split_url_options,
     to_us,
 )
-from ._keys import CheckpointKeys, check_key_prefix
-from ._scripts import CHECKPOINT_DELETE, CHECKPOINT_PAGE, CHECKPOINT_PRUNE, CHECKPOINT_PUT
+from ._keys import SPINEKIT_PREFIX, CheckpointKeys, check_key_prefix, check_spinekit_prefix
+from ._scripts import (
+    CHECKPOINT_ADOPT,
+    CHECKPOINT_DELETE,
+    CHECKPOINT_PAGE,
+    CHECKPOINT_PRUNE,
+    CHECKPOINT_PUT,
+)
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 __all__ = ["RedisCheckpoint"]
 
+log = logging.getLogger("spine")
+
 _SCAN_BUDGET = 512  # index entries one list/prune script call may examine (bounds blocking)
-_URL_OPTIONS = ("namespace", "default_ttl", "key_prefix", "retries", "cluster")
+_URL_OPTIONS = ("namespace", "default_ttl", "key_prefix", "prefix", "retries", "cluster")
+_ADOPT_SCAN = 1000  # keys per SCAN step while adopting spinekit's keys
+ADOPTED_NAMESPACE = "default"
+"""spinekit had no namespaces; the store of the default one (what its code opens) adopts."""
 
 
 def ttl_ms(ttl: float) -> int:
@@ -65,8 +80,13 @@ class RedisCheckpoint(CheckpointStoreBase):
 
     Build it from a URL (`redis://[[user]:password@]host:port/db`, `rediss://…`,
     `unix:///path.sock`; `cluster=True` for Redis Cluster) or inject a `redis.asyncio` client
-    you own (`client=`, a `Redis` or `RedisCluster`; the store never closes it). Extra
-    keyword options go to redis-py's `from_url` (e.g. `max_connections`, `ssl_ca_certs`).
+    you own (`client=`, a `redis.asyncio.Redis` or `RedisCluster`; the store never closes
+    it). Extra keyword options go to redis-py's `from_url` (e.g. `max_connections`).
+
+    `prefix` is spinekit's key prefix (default `"spine:checkpoint:"`): the store of namespace
+    `"default"` adopts the sessions spinekit wrote under it, once, on first use. A prefix
+    other than the default also scopes this store's own keys, so stores spinekit kept apart
+    by prefix stay apart. `key_prefix` starts every key Spine writes.
     """
 
     backend: ClassVar[str] = "redis"
@@ -95,6 +115,7 @@ class RedisCheckpoint(CheckpointStoreBase):
         url: str | None = None,
         *,
         client: Redis | None = None,
+        prefix: str = SPINEKIT_PREFIX,
         namespace: str = "default",
         default_ttl: float | None = None,
         key_prefix: str = "spine",
@@ -106,7 +127,8 @@ class RedisCheckpoint(CheckpointStoreBase):
         self.namespace = validate_namespace(namespace)
         self.default_ttl = validate_ttl(default_ttl)
         self.key_prefix = check_key_prefix(key_prefix)
-        self._keys = CheckpointKeys(self.key_prefix, self.namespace)
+        self.prefix = check_spinekit_prefix(prefix)
+        self._keys = CheckpointKeys(self.key_prefix, self.namespace, self.prefix)
         self._indexes = (self._keys.sessions, self._keys.updated, self._keys.tenant_of)
         self._conn = Connection(
             url=DEFAULT_URL if url is None and client is None else url,
@@ -120,18 +142,65 @@ class RedisCheckpoint(CheckpointStoreBase):
     def from_url(cls, url: str, **options: Any) -> RedisCheckpoint:
         """A store for `url`.
 
-        `namespace`, `default_ttl`, `key_prefix`, `retries` and `cluster` may also be given
-        as query parameters; keyword options win.
+        `namespace`, `default_ttl`, `key_prefix`, `prefix`, `retries` and `cluster` may also
+        be given as query parameters; keyword options win.
         """
         clean, ours = split_url_options(url, _URL_OPTIONS)
         merged: dict[str, Any] = {**_parse_url_options(ours), **options}
         return cls(clean, **merged)
 
     def _target(self) -> str:
-        return f"{self._conn.target} (namespace {self.namespace!r})"
+        scope = "" if self.prefix == SPINEKIT_PREFIX else f", prefix {self.prefix!r}"
+        return f"{self._conn.target} (namespace {self.namespace!r}{scope})"
 
     async def _open(self) -> None:
         self._conn.open()
+        if self.namespace == ADOPTED_NAMESPACE and not is_cluster(self._conn.client):
+            await self._adopt_spinekit()
+
+    async def _adopt_spinekit(self) -> None:
+        """Move the sessions spinekit wrote under `prefix` into this store, once.
+
+        Each key moves in one script (atomic, idempotent), so processes opening together
+        each move some and none moves one twice. The marker is set only after a full SCAN,
+        so a later open that sees it knows every key that existed then has moved.
+        """
+        keys = self._keys
+        if await self._conn.run(lambda c: c.exists(keys.adopted)):
+            return
+        prefix = self.prefix.encode()
+        session_prefix = keys.session_prefix.encode()
+        pattern = _glob_escape(prefix) + b"*"
+
+        def scan(at: Any) -> Callable[[Any], Awaitable[Any]]:
+            return lambda c: c.scan(at, match=pattern, count=_ADOPT_SCAN, _type="string")
+
+        def move(key: bytes, sid: bytes) -> Callable[[Any], Awaitable[Any]]:
+            script_keys = (key, session_prefix + sid, *self._indexes)
+            args = (sid, keys.tenant_prefix, str(to_us(utc_now())))
+            return lambda c: CHECKPOINT_ADOPT(c, script_keys, args)
+
+        cursor: Any = 0
+        refused = 0
+        while True:
+            cursor, found = await self._conn.run(scan(cursor))
+            for key in found:
+                raw_key = key.encode() if isinstance(key, str) else bytes(key)
+                sid = raw_key[len(prefix) :]
+                if not _adoptable(sid):
+                    refused += 1  # it could never be read here: leave it where it is
+                    continue
+                await self._conn.run(move(raw_key, sid))
+            if not as_int(cursor):
+                break
+        if refused:
+            log.warning(
+                "%d spinekit session(s) under prefix %r have ids Spine refuses and were not "
+                "adopted; their keys are left as they are",
+                refused,
+                self.prefix,
+            )
+        await self._conn.run(lambda c: c.set(keys.adopted, str(to_us(utc_now()))))
 
     async def _close(self) -> None:
         await self._conn.close()
@@ -244,6 +313,20 @@ class RedisCheckpoint(CheckpointStoreBase):
             total += as_int(deleted)
             if as_int(examined) < _SCAN_BUDGET:
                 return total
+
+
+def _adoptable(session_id: bytes) -> bool:
+    """Whether Spine accepts `session_id` (UTF-8 bytes of a spinekit key) as a session id."""
+    try:
+        validate_session_id(session_id.decode("utf-8"))
+    except (UnicodeDecodeError, InvalidInput):
+        return False
+    return True
+
+
+def _glob_escape(text: bytes) -> bytes:
+    """`text` as a literal in a SCAN MATCH pattern."""
+    return re.sub(rb"([*?\[\]\\])", rb"\\\1", text)
 
 
 def _parse_url_options(options: dict[str, str]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ __all__ = [
     "connect",
     "ensure_schema",
     "parse_url",
+    "table_columns",
     "translate_error",
 ]
 
@@ -217,8 +218,11 @@ def _enable_wal(conn: sqlite3.Connection, target: Target) -> None:
 
 # -- schema -----------------------------------------------------------------------------------
 
-Migration = Sequence[str]
-"""The statements that take one component from version N to N + 1."""
+Step = str | Callable[[sqlite3.Connection], None]
+"""One statement, or a function run on the connection inside the migration's transaction."""
+
+Migration = Sequence[Step]
+"""The steps that take one component from version N to N + 1."""
 
 _SCHEMA_TABLE = (
     "CREATE TABLE IF NOT EXISTS spine_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
@@ -253,7 +257,8 @@ def ensure_schema(
 ) -> None:
     """Apply the forward migrations `component` lacks, once, under the write lock.
 
-    `migrations` is append-only: entry N takes the schema from version N to N + 1. The
+    `migrations` is append-only: entry N takes the schema from version N to N + 1 (its
+    steps are statements or functions that run in the same transaction). The
     common case (already current) is one read. Otherwise `BEGIN IMMEDIATE` takes the write
     lock before re-reading the version, so processes opening a fresh file together apply
     each migration exactly once. A file whose version is newer than the code is refused.
@@ -270,9 +275,12 @@ def ensure_schema(
         version = _schema_version(conn, component)
         if version > known:
             raise _refuse_newer(component, version, known, target)
-        for step in migrations[version:]:
-            for statement in step:
-                conn.execute(statement)
+        for migration in migrations[version:]:
+            for step in migration:
+                if isinstance(step, str):
+                    conn.execute(step)
+                else:
+                    step(conn)
         conn.execute(
             "INSERT INTO spine_schema (component, version) VALUES (?, ?) "
             "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
@@ -283,6 +291,11 @@ def ensure_schema(
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The column names of `table` in the main database (empty when there is no such table)."""
+    return [str(row[1]) for row in conn.execute("SELECT * FROM pragma_table_info(?)", (table,))]
 
 
 def rollback_quietly(conn: sqlite3.Connection) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import time
@@ -12,7 +13,7 @@ from typing import Any, ClassVar
 from spine_core.base import CheckpointStoreBase
 from spine_core.capabilities import CheckpointCapabilities, Topology
 from spine_core.codec import dump_state, load_state
-from spine_core.errors import ConflictError
+from spine_core.errors import ConfigError, ConflictError
 from spine_core.protocols import SessionInfo, SessionPage
 from spine_core.records import utc_now
 from spine_core.state import State
@@ -32,15 +33,95 @@ from ._sqlite import (
     ensure_schema,
     optional_float,
     rollback_quietly,
+    table_columns,
 )
 
 __all__ = ["SQLiteCheckpoint"]
 
+log = logging.getLogger("spine")
+
 # Append-only: entry N upgrades the "checkpoint" component from schema version N to N + 1.
 # Small columns come before `state`: SQLite stores a row's columns in order, and reading a
 # column that follows a large overflowing value means walking its overflow pages.
+SPINE_COLUMNS = (
+    "namespace",
+    "session_id",
+    "tenant_id",
+    "revision",
+    "updated_at",
+    "expires_at",
+    "state",
+)
+SPINEKIT_TABLE = "checkpoints"
+SPINEKIT_COLUMNS = ("session_id", "version", "revision", "data", "updated")
+"""spinekit's `SQLiteCheckpoint` table: `data` is its `model_dump_json()`, `updated` epoch s."""
+
+ADOPTED_NAMESPACE = "default"
+"""spinekit had no namespaces; the code ported from it opens the default one."""
+
+
+def _refuse_foreign_table(conn: sqlite3.Connection) -> None:
+    # Schema version 0 but the name is taken: CREATE TABLE would fail with a bare driver
+    # error; say what is there instead.
+    found = table_columns(conn, "spine_checkpoints")
+    if found:
+        raise ConfigError(
+            f"the file already has a table 'spine_checkpoints' with columns "
+            f"({', '.join(found)}) that spine-backend-sqlite did not create (its checkpoint "
+            f"table has ({', '.join(SPINE_COLUMNS)})); rename or drop that table, or use "
+            "another file"
+        )
+
+
+# Session ids Spine accepts (spine_core.validation.validate_session_id); spinekit took any.
+_ADOPTABLE = "length(session_id) BETWEEN 1 AND 256 AND instr(session_id, char(0)) = 0"
+
+
+def _adopt_spinekit(conn: sqlite3.Connection) -> None:
+    """Move the rows of spinekit's `checkpoints` table into `spine_checkpoints`.
+
+    Runs once, as a schema migration (inside its `BEGIN IMMEDIATE` transaction), so racing
+    processes move each row exactly once. The state text, revision and update time are
+    copied as they are, so revisions continue; a `checkpoints` table of any other layout is
+    not spinekit's and is left alone.
+    """
+    if not set(SPINEKIT_COLUMNS) <= set(table_columns(conn, SPINEKIT_TABLE)):
+        return
+    conn.execute(
+        f"""INSERT INTO spine_checkpoints
+            (namespace, session_id, tenant_id, revision, updated_at, expires_at, state)
+        SELECT ?, session_id,
+            CASE WHEN json_valid(data) AND json_type(data, '$.tenant_id') = 'text'
+                 THEN json_extract(data, '$.tenant_id') END,
+            revision, updated, NULL, data
+        FROM checkpoints WHERE {_ADOPTABLE}
+        ON CONFLICT (namespace, session_id) DO NOTHING""",
+        (ADOPTED_NAMESPACE,),
+    )
+    # Only the moved rows leave. A session Spine already holds under the same id keeps
+    # Spine's copy, and an id Spine refuses (empty, NUL, over 256 characters) could never be
+    # read there: those rows stay in spinekit's table, so nothing is lost.
+    conn.execute(
+        """DELETE FROM checkpoints WHERE EXISTS (
+            SELECT 1 FROM spine_checkpoints AS s
+            WHERE s.namespace = ? AND s.session_id = checkpoints.session_id
+              AND s.state = checkpoints.data AND s.revision = checkpoints.revision)""",
+        (ADOPTED_NAMESPACE,),
+    )
+    left = int(conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0])
+    if left:
+        log.warning(
+            "%d spinekit session(s) were not adopted (an id Spine refuses, or one Spine "
+            "already holds); they stay in the table 'checkpoints'",
+            left,
+        )
+    else:
+        conn.execute("DROP TABLE checkpoints")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (
+        _refuse_foreign_table,
         """CREATE TABLE spine_checkpoints (
             namespace  TEXT    NOT NULL,
             session_id TEXT    NOT NULL,
@@ -57,6 +138,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX spine_checkpoints_expires ON spine_checkpoints (namespace, expires_at) "
         "WHERE expires_at IS NOT NULL",
     ),
+    (_adopt_spinekit,),
 )
 
 # ?7 is "now": a row whose expires_at has passed counts as missing, so a put restarts it at
@@ -261,6 +343,11 @@ class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
     Every optional capability: revisions with cross-process compare-and-set, ttl,
     list_sessions and prune. All SQLite work runs on one worker thread per store, so the
     event loop never waits on disk or on another process's write lock.
+
+    `SQLiteCheckpoint()` uses the file `spine.db` in the working directory, as spinekit's
+    did; pass `":memory:"` (or open `sqlite://`) for a private in-memory database. A file
+    spinekit wrote is adopted on first open: its sessions move into Spine's table with
+    their revisions.
     """
 
     backend: ClassVar[str] = "sqlite"
@@ -271,7 +358,7 @@ class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
 
     def __init__(
         self,
-        path: str | os.PathLike[str] = ":memory:",
+        path: str | os.PathLike[str] = "spine.db",
         *,
         namespace: str = "default",
         default_ttl: float | None = None,
