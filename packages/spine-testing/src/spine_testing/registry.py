@@ -122,6 +122,7 @@ def check(kind: Kind, capability: _Capability = "base") -> Callable[[CheckFn], C
 def _load() -> None:
     # The check modules register themselves on import.
     from .checks import checkpoint, memory  # noqa: F401
+    from .checks import hostile as _hostile  # noqa: F401  (last, so its checks list last)
 
 
 def list_checks(kind: Kind | None = None) -> tuple[Check, ...]:
