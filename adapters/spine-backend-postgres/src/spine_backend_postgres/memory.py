@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from spine_core.base import MemoryStoreBase, PreparedRecord
 from spine_core.capabilities import MemoryCapabilities, Topology
+from spine_core.codec import load_metadata
 from spine_core.errors import ConfigError
 from spine_core.protocols import Embedder
 from spine_core.records import MemoryHit, MemoryRecord
@@ -168,7 +169,7 @@ def _record(row: Sequence[Any]) -> MemoryRecord:
         id=rid,
         content=content,
         session_id=session_id,
-        metadata=json.loads(metadata),
+        metadata=load_metadata(metadata, record_id=rid),
         ts=ts.astimezone(UTC),
     )
 

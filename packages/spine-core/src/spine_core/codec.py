@@ -13,7 +13,7 @@ from .migrations import migrate
 from .state import STATE_VERSION, State
 from .validation import has_escaped_nul, validate_session_id, validate_tenant_id
 
-__all__ = ["dump_state", "load_state"]
+__all__ = ["dump_state", "load_metadata", "load_state"]
 
 
 def _reject_constant(token: str) -> Any:
@@ -134,3 +134,16 @@ def _load(raw: str | bytes | bytearray | dict[str, Any], session_id: str) -> Sta
             f"does not validate: {exc.error_count()} error(s), first: {exc.errors()[0]['msg']}",
         ) from exc
     return _checked(state, session_id)
+
+
+def load_metadata(raw: str | bytes | bytearray, *, record_id: str) -> dict[str, Any]:
+    """The stored metadata of one memory record; `DataError` naming it when corrupt."""
+    try:
+        metadata = json.loads(raw)
+    except RecursionError:
+        raise DataError(f"memory record {record_id!r} has metadata nested too deeply") from None
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"memory record {record_id!r} has corrupt metadata: {exc}") from None
+    if not isinstance(metadata, dict):
+        raise DataError(f"memory record {record_id!r} has metadata that is not a JSON object")
+    return metadata
