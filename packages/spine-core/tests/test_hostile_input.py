@@ -152,7 +152,7 @@ def test_a_stored_state_naming_another_session_is_a_data_error(
 # -- 14: tenant ids ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("tenant", ["t\x00", "\ud800", "", "x" * 257, 5])
+@pytest.mark.parametrize("tenant", ["t\x00", "\ud800", "x" * 257, 5])
 def test_bad_tenant_ids_are_refused(tenant: object) -> None:
     with pytest.raises(InvalidInput, match="tenant"):
         validate_tenant_id(tenant)
@@ -160,7 +160,7 @@ def test_bad_tenant_ids_are_refused(tenant: object) -> None:
         dump_state(State.model_construct(session_id="s", tenant_id=tenant))
 
 
-@pytest.mark.parametrize("tenant", ["t\x00", "\ud800", ""])
+@pytest.mark.parametrize("tenant", ["t\x00", "\ud800", "x" * 257])
 async def test_list_sessions_refuses_a_bad_tenant_id(tenant: str) -> None:
     store = open_checkpoint("memory://")
     with pytest.raises(InvalidInput, match="tenant"):

@@ -108,11 +108,13 @@ def validate_optional_session_id(session_id: object) -> str | None:
 
 
 def validate_tenant_id(tenant_id: object) -> str:
-    """A tenant id: the same rules as a session id (1-256 characters, no NUL, valid UTF-8)."""
+    """A tenant id: a str of at most 256 characters with no NUL, valid UTF-8.
+
+    The session-id rules, except that "" is a tenant of its own (distinct from None), as
+    stores have always kept it.
+    """
     if not isinstance(tenant_id, str):
         raise InvalidInput(f"tenant id must be a str, got {type(tenant_id).__name__}")
-    if not tenant_id:
-        raise InvalidInput("tenant id must not be empty")
     if len(tenant_id) > MAX_SESSION_ID_CHARS:
         raise InvalidInput(
             f"tenant id is {len(tenant_id)} characters; the limit is {MAX_SESSION_ID_CHARS}"
