@@ -144,7 +144,9 @@ def _at_signs_encoded(dsn: str) -> str:
 
 def _dsn_secrets(dsn: str) -> list[str]:
     """Every password a DSN may spell, raw: for removing from driver messages that quote it."""
-    secrets = [m.group(1).strip("'") for m in _PASSWORD_VALUE.finditer(dsn)]
+    quoted = [m.group(1).strip("'") for m in _PASSWORD_VALUE.finditer(dsn)]
+    # Also as libpq reads a quoted value (backslash escapes undone): drivers quote that form.
+    secrets = quoted + [re.sub(r"\\(.)", r"\1", q) for q in quoted]
     if "://" in dsn:
         authority = dsn.partition("://")[2].split("/", 1)[0]
         userinfo = authority.rpartition("@")[0]
