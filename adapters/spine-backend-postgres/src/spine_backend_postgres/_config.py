@@ -12,7 +12,7 @@ from typing import Any, Literal, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spine_core.errors import ConfigError
-from spine_core.redact import redact_text, redact_url
+from spine_core.redact import redact_secrets, redact_url
 
 __all__ = [
     "URL_OPTIONS",
@@ -128,6 +128,38 @@ class Target:
     """`PostgreSQL at host:port/dbname`, for error messages."""
 
 
+_PASSWORD_VALUE = re.compile(r"""(?i)password\s*=\s*('(?:[^'\\]|\\.)*'?|[^&\s]*)""")
+
+
+def _at_signs_encoded(dsn: str) -> str:
+    """A URL DSN whose user info runs to the LAST '@' of the authority, as redis-py reads it.
+
+    libpq splits at the first '@', so a raw '@' in a password would make its tail the host:
+    encoding the earlier ones as %40 keeps the password whole and the host right.
+    """
+    scheme, sep, rest = dsn.partition("://")
+    if not sep:
+        return dsn
+    end = min((i for i in (rest.find(c) for c in "/?#") if i != -1), default=len(rest))
+    authority = rest[:end]
+    if authority.count("@") < 2:
+        return dsn
+    userinfo, _, hostport = authority.rpartition("@")
+    return f"{scheme}://{userinfo.replace('@', '%40')}@{hostport}{rest[end:]}"
+
+
+def _dsn_secrets(dsn: str) -> list[str]:
+    """Every password a DSN may spell, raw: for removing from driver messages that quote it."""
+    quoted = [m.group(1).strip("'") for m in _PASSWORD_VALUE.finditer(dsn)]
+    # Also as libpq reads a quoted value (backslash escapes undone): drivers quote that form.
+    secrets = quoted + [re.sub(r"\\(.)", r"\1", q) for q in quoted]
+    if "://" in dsn:
+        authority = dsn.partition("://")[2].split("/", 1)[0]
+        userinfo = authority.rpartition("@")[0]
+        secrets.append(userinfo.partition(":")[2])
+    return secrets
+
+
 def parse_target(dsn: str) -> Target:
     """Parse a libpq URL or key=value conninfo (raises a redacted `ConfigError`)."""
     try:
@@ -138,10 +170,13 @@ def parse_target(dsn: str) -> Target:
         ) from exc
     if not isinstance(dsn, str):
         raise ConfigError(f"dsn must be a str, got {type(dsn).__name__}")
+    dsn = _at_signs_encoded(dsn)
     try:
         params = conninfo_to_dict(dsn)
-    except Exception as exc:  # psycopg.ProgrammingError; its text may quote the DSN
-        raise ConfigError(f"bad PostgreSQL DSN: {redact_text(str(exc))}") from None
+    except Exception as exc:  # psycopg.ProgrammingError; its text may quote the password
+        hint = " (in a URL, write '%' as %25 and '@' as %40)" if "://" in dsn else ""
+        detail = redact_secrets(str(exc), _dsn_secrets(dsn))
+        raise ConfigError(f"bad PostgreSQL DSN: {detail}{hint}") from None
     host = str(params.get("host") or params.get("hostaddr") or "localhost")
     port = str(params.get("port") or "5432")
     user = str(params.get("user") or "")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from spine_core.base import MemoryStoreBase, PreparedRecord
 from spine_core.capabilities import MemoryCapabilities, Topology
+from spine_core.codec import load_metadata
 from spine_core.embedding import HashEmbedder
 from spine_core.errors import ConfigError
 from spine_core.protocols import Embedder
@@ -161,7 +162,11 @@ class _Queries:
 def _record(row: Sequence[Any]) -> MemoryRecord:
     rid, content, session_id, metadata, ts = row[:5]
     return MemoryRecord(
-        id=rid, content=content, session_id=session_id, metadata=json.loads(metadata), ts=ts
+        id=rid,
+        content=content,
+        session_id=session_id,
+        metadata=load_metadata(metadata, record_id=rid),
+        ts=ts,
     )
 
 

@@ -7,6 +7,7 @@ API key: it travels in a header, and every driver message is redacted before it 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -36,6 +37,21 @@ def _grpc_code(exc: BaseException) -> str | None:
     return str(getattr(value, "name", value))
 
 
+def _qdrant_error(body: bytes) -> str | None:
+    """The error text of a Qdrant error body (`{"status": {"error": …}}`), scrubbed, or None.
+
+    Anything else is never shown: a proxy or gateway in front of Qdrant may echo the request
+    headers, API key included, in a form no redaction pattern recognises.
+    """
+    try:
+        error = json.loads(body)["status"]["error"]
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    if not isinstance(error, str):
+        return None
+    return redact_text(error[:300])
+
+
 async def call_server(operation: Callable[[], Awaitable[T]], where: str) -> T:
     """Run one server operation with retries; map driver errors to Spine errors."""
     import httpx
@@ -55,8 +71,10 @@ async def call_server(operation: Callable[[], Awaitable[T]], where: str) -> T:
                     f"Qdrant at {where} refused the request (HTTP {status}): check the API key "
                     "(api_key=... or QDRANT_API_KEY)"
                 ) from None
-            detail = redact_text(exc.content[:300].decode("utf-8", "replace"))
-            raise ConfigError(f"Qdrant at {where} answered HTTP {status}: {detail}") from None
+            detail = _qdrant_error(exc.content)
+            raise ConfigError(
+                f"Qdrant at {where} answered HTTP {status}" + (f": {detail}" if detail else "")
+            ) from None
         except Exception as exc:
             code = _grpc_code(exc)
             if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "ABORTED"):

@@ -168,6 +168,45 @@ class Script:
             return await client.eval(self.source, len(keys), *keys, *args)
 
 
+@functools.cache
+def _known_client_options(cluster: bool) -> frozenset[str]:
+    """Every option redis-py's clients and connections take by name (URL query or keyword)."""
+    import inspect
+
+    from redis.asyncio import Redis, connection
+    from redis.asyncio.cluster import RedisCluster
+
+    owners: list[Any] = [
+        Redis,
+        connection.ConnectionPool,
+        connection.BlockingConnectionPool,
+        connection.Connection,
+        connection.SSLConnection,
+        connection.UnixDomainSocketConnection,
+        connection.AbstractConnection,
+    ]
+    if cluster:
+        owners.append(RedisCluster)
+    names = set(connection.URL_QUERY_ARGUMENT_PARSERS)
+    for owner in owners:
+        names.update(inspect.signature(owner.__init__).parameters)
+    return frozenset(names - {"self", "args", "kwargs"})
+
+
+def _check_client_options(url: str, options: Mapping[str, Any], *, cluster: bool) -> None:
+    """Refuse a malformed URL and options redis-py would reject only at the first command."""
+    try:
+        query = urlsplit(url).query
+    except ValueError as exc:
+        raise ConfigError(f"malformed Redis URL {redact_text(url)!r}: {exc}") from None
+    given = {k for k, _ in parse_qsl(query, keep_blank_values=True)} | set(options)
+    unknown = sorted(given - _known_client_options(cluster))
+    if unknown:
+        raise ConfigError(
+            f"unknown Redis client option(s) {', '.join(unknown)} for {redact_url(url)}"
+        )
+
+
 class Connection:
     """A lazily created, pooled `redis.asyncio` client plus bounded retries.
 
@@ -194,6 +233,8 @@ class Connection:
             )
         if client is not None and cluster:
             raise ConfigError("cluster=True applies to a URL; inject a RedisCluster client instead")
+        if url is not None:
+            _check_client_options(url, client_options, cluster=cluster)
         self._url = url
         self._cluster = cluster
         self._options = dict(client_options)

@@ -39,7 +39,7 @@ KINDS: tuple[Kind, ...] = get_args(Kind)
 def shown(target: str) -> str:
     """A target as it may be printed (URL passwords and secret parameters redacted)."""
     if not is_url(target):
-        return target
+        return redact_text(target)  # a key=value DSN given as a target carries its password
     if not urlsplit(target).netloc:
         # No user info to hide; redact_url would also drop the empty authority ("memory:").
         return redact_text(target)

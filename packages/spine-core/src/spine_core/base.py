@@ -32,10 +32,13 @@ from .spi import SPI_VERSION
 from .validation import (
     encode_metadata,
     validate_content,
+    validate_embedder,
     validate_filter,
+    validate_items,
     validate_k,
     validate_limit,
     validate_optional_session_id,
+    validate_optional_tenant_id,
     validate_ttl,
 )
 
@@ -177,9 +180,11 @@ class CheckpointStoreBase(StoreBase):
         self, tenant_id: object, limit: object, cursor: object
     ) -> tuple[str | None, int, str | None]:
         """Validate `list_sessions` arguments; returns (tenant_id, limit, cursor)."""
-        if tenant_id is not None and not isinstance(tenant_id, str):
-            raise InvalidInput(f"tenant_id must be a str or None, got {type(tenant_id).__name__}")
-        return tenant_id, validate_limit(limit), validate_optional_session_id(cursor)
+        return (
+            validate_optional_tenant_id(tenant_id),
+            validate_limit(limit),
+            validate_optional_session_id(cursor),
+        )
 
     async def revision(self, session_id: str) -> int:
         """0 when missing, else the number of puts since creation (capability `revisions`)."""
@@ -249,7 +254,9 @@ class MemoryStoreBase(StoreBase):
         from .validation import validate_namespace
 
         super().__init__()
-        self.embedder: Embedder = embedder if embedder is not None else HashEmbedder()
+        self.embedder: Embedder = (
+            validate_embedder(embedder) if embedder is not None else HashEmbedder()
+        )
         self.namespace = validate_namespace(namespace)
         self._declared_dim = embedder_dimension(self.embedder)
         self._learned_dim: int | None = None
@@ -349,10 +356,8 @@ class MemoryStoreBase(StoreBase):
         """Validate and embed records; raises `InvalidInput` before anything is written."""
         from .records import new_record_id, now_ts
 
-        if isinstance(items, str | bytes):
-            raise InvalidInput("save_many takes a sequence of MemoryItem or str, not a single str")
         checked: list[tuple[str, str | None, dict[str, Any], str]] = []
-        for item in items:
+        for item in validate_items(items):
             if isinstance(item, str):
                 item = MemoryItem(content=item)
             elif not isinstance(item, MemoryItem):

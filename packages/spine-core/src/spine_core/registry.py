@@ -106,7 +106,11 @@ def _validate_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"backend name must be a non-empty str, got {name!r}")
     if name != name.strip() or any(c in name for c in ":/ \t\n"):
-        raise ConfigError(f"backend name {name!r} must not contain spaces, ':' or '/'")
+        # Never echo it whole: a libpq key=value DSN passed as a target carries its password.
+        hint = "; for PostgreSQL use a postgresql:// URL" if "=" in name else ""
+        raise ConfigError(
+            f"backend name {redact_text(name)!r} must not contain spaces, ':' or '/'{hint}"
+        )
     return name
 
 

@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .capabilities import Kind
 from .errors import ConfigError
+from .redact import redact_text
 
 __all__ = ["backend_for_url", "embedded_path", "is_url", "url_options"]
 
@@ -44,6 +45,10 @@ def is_url(target: str) -> bool:
 
 def backend_for_url(url: str, kind: Kind) -> str:
     """The backend name that serves `url` for `kind` (e.g. 'rediss://…' → 'redis')."""
+    try:
+        urlsplit(url)  # the backends parse it later; a malformed URL is a config error now
+    except ValueError as exc:
+        raise ConfigError(f"malformed {kind} URL {redact_text(url)!r}: {exc}") from None
     scheme = url.partition("://")[0].lower()
     builtin = _SCHEMES[kind].get(scheme)
     if builtin is not None:

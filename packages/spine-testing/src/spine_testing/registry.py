@@ -148,6 +148,7 @@ def check(kind: Kind, group: _Group = "base") -> Callable[[CheckFn], CheckFn]:
 def _load() -> None:
     # The check modules register themselves on import.
     from .checks import checkpoint, memory  # noqa: F401
+    from .checks import hostile as _hostile  # noqa: F401  (last, so its checks list last)
 
 
 def list_checks(kind: Kind | None = None) -> tuple[Check, ...]:

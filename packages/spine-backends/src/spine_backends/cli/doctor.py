@@ -45,7 +45,9 @@ async def _probe(kind: str, target: str, options: dict[str, Any]) -> dict[str, A
         "error": None,
     }
     try:
-        row["backend"] = backend_name(target, "checkpoint" if kind == "checkpoint" else "memory")
+        row["backend"] = shown(
+            backend_name(target, "checkpoint" if kind == "checkpoint" else "memory")
+        )
         if kind == "checkpoint":
             store: Any = open_checkpoint(target, **options)
         else:

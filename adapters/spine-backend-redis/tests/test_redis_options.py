@@ -1,0 +1,49 @@
+"""Bad Redis URLs and unknown options are a ConfigError at construction (issue 14, defect 17).
+
+Before: `redis://[::1/0` raised a raw ValueError, and an unknown option (in the URL query or
+as a keyword) a raw TypeError at the first command.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from spine_backend_redis import RedisCheckpoint, RedisMemory
+from spine_core import ConfigError, open_checkpoint, open_memory
+
+STORES = [RedisCheckpoint, RedisMemory]
+
+
+@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://[::1/0",
+        "redis://localhost:6379/0?bogus_option=1",
+        "rediss://:S3CRETpw@localhost:6380/0?bogus_option=1",
+    ],
+)
+def test_a_bad_url_is_refused_at_construction(store: type, url: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        store(url)
+    assert "S3CRET" not in str(raised.value)
+    opener = open_checkpoint if store is RedisCheckpoint else open_memory
+    with pytest.raises(ConfigError):
+        opener(url)
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_an_unknown_keyword_option_is_refused_at_construction(store: type) -> None:
+    with pytest.raises(ConfigError, match="bogus_option"):
+        store("redis://localhost:6379/0", bogus_option=1)
+
+
+@pytest.mark.parametrize("store", STORES)
+async def test_known_client_options_still_work(store: type, redis_url: str) -> None:
+    sep = "&" if "?" in redis_url else "?"
+    built = store(f"{redis_url}{sep}health_check_interval=5", socket_keepalive=True)
+    try:
+        health = await built.health()
+        assert health.ok, health.error
+    finally:
+        await built.aclose()
