@@ -20,6 +20,7 @@ from spine_core import (
     InvalidInput,
     Message,
     State,
+    ToolCall,
     dump_state,
     load_state,
     open_checkpoint,
@@ -95,8 +96,9 @@ def test_a_lone_surrogate_dict_key_is_refused() -> None:
     state.scratch["\ud800"] = 1
     with pytest.raises(InvalidInput, match="surrogate"):
         dump_state(state)
-    message = Message(role="user", content="x")
-    message.metadata["k\udfff"] = "v"
+    call = ToolCall(id="c1", name="t")
+    call.arguments["k\udfff"] = "v"
+    message = Message.assistant(tool_calls=[call])
     with pytest.raises(InvalidInput, match="surrogate"):
         dump_state(State(session_id="s", messages=[message]))
 
@@ -197,7 +199,7 @@ def test_a_deep_state_is_refused_on_write(depth: int) -> None:
         dump_state(state)
 
 
-@pytest.mark.parametrize("where", ["scratch", "metadata", "extra"])
+@pytest.mark.parametrize("where", ["scratch", "arguments", "extra"])
 def test_the_deepest_state_written_is_read_back(where: str) -> None:
     # Writing stops at pydantic's serializer limit; everything below it must read back,
     # including past the fast JSON parser's own limit (200).
@@ -206,8 +208,9 @@ def test_the_deepest_state_written_is_read_back(where: str) -> None:
         state = State(session_id="s", messages=[Message(role="user", content="x")])
         if where == "scratch":
             state.scratch["deep"] = nested(depth)
-        elif where == "metadata":
-            state.messages[0].metadata["deep"] = nested(depth)
+        elif where == "arguments":
+            call = ToolCall(id="c1", name="t", arguments={"deep": nested(depth)})
+            state.messages.append(Message.assistant(tool_calls=[call]))
         else:
             state.deep = nested(depth)
         try:

@@ -34,7 +34,12 @@ from spine_testing import (
 )
 from spine_testing.examples import MyCheckpoint, MyValidatedCheckpoint
 
-GUIDE_GAPS = {"invalid_session_id_rejected", "bad_state_rejected"}
+GUIDE_GAPS = {
+    "invalid_session_id_rejected",
+    "bad_state_rejected",
+    "unreadable_state_refused",
+    "tenant_ids_checked",
+}
 """What the guide's three-method store does not do: refuse bad input itself."""
 
 # -- the registry --------------------------------------------------------------------------
@@ -115,7 +120,8 @@ async def test_guide_store_reaches_base() -> None:
     assert {r.name for r in report.failures} == GUIDE_GAPS
     assert all(r.group == "validation" for r in report.failures)
     assert report.level_of("checkpoint")[1] == (
-        "validation not met: invalid_session_id_rejected, bad_state_rejected"
+        "validation not met: invalid_session_id_rejected, bad_state_rejected, "
+        "unreadable_state_refused, tenant_ids_checked"
     )
     groups = report.groups("checkpoint")
     assert groups["base"] == "passed"
@@ -159,8 +165,11 @@ async def test_report_render_and_json() -> None:
     report = await run_conformance(MyCheckpoint)
     text = report.render()
     assert "Spine conformance: checkpoint — MyCheckpoint" in text
-    assert "checkpoint: level BASE — 20 passed, 2 failed" in text
-    assert "  validation not met: invalid_session_id_rejected, bad_state_rejected" in text
+    assert "checkpoint: level BASE — 20 passed, 4 failed" in text
+    assert (
+        "  validation not met: invalid_session_id_rejected, bad_state_rejected, "
+        "unreadable_state_refused, tenant_ids_checked" in text
+    )
     assert "  groups: base passed, validation failed, fidelity passed, " in text
     assert "cas_no_lost_update" in text
     assert "not advertised: revisions" in text

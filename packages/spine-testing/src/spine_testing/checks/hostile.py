@@ -98,7 +98,7 @@ def _deep_scratch(s: State) -> None:
     s.scratch["deep"] = _nested(100_000)
 
 
-@check("checkpoint")
+@check("checkpoint", "validation")
 async def unreadable_state_refused(ctx: CheckContext) -> None:
     """A state that would not read back equal raises InvalidInput on put and writes nothing.
 
@@ -129,7 +129,7 @@ async def unreadable_state_refused(ctx: CheckContext) -> None:
         expect(got == kept, f"a refused put ({label}) changed the stored state: {short(got)}")
 
 
-@check("checkpoint")
+@check("checkpoint", "validation")
 async def tenant_ids_checked(ctx: CheckContext) -> None:
     """A tenant id with NUL, a lone surrogate or over 256 characters raises InvalidInput.
 
@@ -189,7 +189,7 @@ async def _isolated(ctx: CheckContext, **options: Any) -> Any:
     return await ctx.store(**options)
 
 
-@check("memory")
+@check("memory", "validation")
 async def non_finite_vectors_refused(ctx: CheckContext) -> None:
     """An embedder vector that cannot be normalised to finite numbers raises InvalidInput.
 
@@ -215,7 +215,7 @@ async def non_finite_vectors_refused(ctx: CheckContext) -> None:
     expect(poison not in records[0].content, "the refused record was written")
 
 
-@check("memory")
+@check("memory", "validation")
 async def deep_metadata_refused(ctx: CheckContext) -> None:
     """Metadata nested deeper than MAX_JSON_DEPTH (100) raises InvalidInput; writes nothing."""
     memory = await ctx.store()
@@ -253,7 +253,7 @@ async def save_many_needs_a_list(ctx: CheckContext) -> None:
     expect(not leaked, f"save_many of a dict wrote records: {short(leaked)}")
 
 
-@check("memory")
+@check("memory", "validation")
 async def non_embedder_refused(ctx: CheckContext) -> None:
     """An `embedder=` that is not an embedder (a str, a number, a class) is a ConfigError."""
     await ctx.need_option("embedder", why="memory stores take an embedder")
