@@ -29,6 +29,7 @@ from spine_core import (
     register_memory,
 )
 from spine_core.opening import (
+    CheckedEmbedder,
     ValidatingCheckpoint,
     ValidatingMemory,
     is_spine_store,
@@ -297,8 +298,11 @@ async def test_guide_embedder_store_through_open_memory(name: str) -> None:
     embedder = HashEmbedder()
     register_memory(name, lambda **cfg: Notes(**cfg))
     memory: Any = open_memory(name, embedder=embedder)
-    assert unwrap(memory).embedder is embedder
-    assert memory.embedder is embedder
+    # A store not built on Spine's bases gets the embedder behind a vector check.
+    assert isinstance(unwrap(memory).embedder, CheckedEmbedder)
+    assert unwrap(memory).embedder.wrapped is embedder
+    assert memory.embedder.name == embedder.name
+    assert memory.embedder.dim == embedder.dim
 
 
 def test_only_a_signature_mismatch_is_bad_options(name: str) -> None:

@@ -49,7 +49,6 @@ ADAPTERS: dict[str, tuple[str, str]] = {
     "PostgresCheckpoint": ("spine_backend_postgres.checkpoint", "spine-backends[postgres]"),
     "PgVectorMemory": ("spine_backend_postgres.memory", "spine-backends[postgres]"),
     "QdrantMemory": ("spine_backend_qdrant.memory", "spine-backends[qdrant]"),
-    "OpenAIEmbedder": ("spine_core.embedders.openai", "openai"),
 }
 """Lazily re-exported classes: name → (defining module, what to pip install)."""
 

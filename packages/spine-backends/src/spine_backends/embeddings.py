@@ -1,15 +1,10 @@
 """spinekit's `spine_backends.embeddings`: `HashEmbedder` (offline) and `OpenAIEmbedder`.
 
-`OpenAIEmbedder` loads on first access.
+`OpenAIEmbedder` imports the `openai` package only when it first embeds.
 """
 
 from __future__ import annotations
 
-from spine_core import HashEmbedder
+from spine_core import HashEmbedder, OpenAIEmbedder
 
-from . import ADAPTERS
-from ._exports import lazy_reexports
-
-__all__ = ["HashEmbedder", "OpenAIEmbedder"]  # noqa: F822 - OpenAIEmbedder loads lazily
-
-__getattr__, __dir__ = lazy_reexports(__name__, {"OpenAIEmbedder": ADAPTERS["OpenAIEmbedder"]})
+__all__ = ["HashEmbedder", "OpenAIEmbedder"]

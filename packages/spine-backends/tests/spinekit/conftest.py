@@ -49,6 +49,10 @@ def _delete_keys(url: str, marker: str) -> None:
             client.delete(*found[start : start + 500])
 
 
+def _drop(databases: Iterator[str]) -> None:
+    next(databases, None)  # runs the generator's cleanup
+
+
 @pytest.fixture(params=CHECKPOINT_BACKENDS)
 def checkpoint_backend(request: pytest.FixtureRequest) -> str:
     """The name of the checkpoint backend under test."""
@@ -79,7 +83,9 @@ def make_checkpoint(
             return SQLiteCheckpoint(tmp_path / "conf.db")
 
     elif checkpoint_backend.startswith("redis"):
-        url = request.getfixturevalue("redis_url" if checkpoint_backend == "redis8" else "legacy_redis_url")
+        url = request.getfixturevalue(
+            "redis_url" if checkpoint_backend == "redis8" else "legacy_redis_url"
+        )
 
         def make() -> Any:
             return RedisCheckpoint(url, prefix=f"{unique_prefix}:checkpoint:")
@@ -91,7 +97,7 @@ def make_checkpoint(
         )
         databases = _database_on(server)
         dsn = next(databases)
-        cleanup.append(lambda: next(databases, None))
+        cleanup.append(lambda: _drop(databases))
 
         def make() -> Any:
             return PostgresCheckpoint(dsn, table="spine_checkpoints_test")
@@ -151,7 +157,7 @@ def make_memory(
     elif memory_backend == "pgvector":
         databases = _database_on(request.getfixturevalue("postgres_url"))
         dsn = next(databases)
-        cleanup.append(lambda: next(databases, None))
+        cleanup.append(lambda: _drop(databases))
 
         def make(**options: Any) -> Any:
             from spine_backends import PgVectorMemory

@@ -75,6 +75,7 @@ async def test_a_paused_run_survives_a_new_store(
         if hasattr(second, "aclose"):
             await second.aclose()
     assert resumed == state
-    assert resumed is not None and resumed.pending is not None
+    assert resumed is not None
+    assert resumed.pending is not None
     assert resumed.pending.call.arguments == {"amount": 50}
     assert resumed.messages[1].content is None

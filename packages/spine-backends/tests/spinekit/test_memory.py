@@ -92,7 +92,9 @@ async def test_openai_embedder_with_an_injected_client() -> None:
         async def create(self, *, model: str, input: Any, **_: Any) -> Any:
             texts = [input] if isinstance(input, str) else list(input)
             return SimpleNamespace(
-                data=[SimpleNamespace(embedding=[0.1, 0.2, 0.3], index=i) for i in range(len(texts))]
+                data=[
+                    SimpleNamespace(embedding=[0.1, 0.2, 0.3], index=i) for i in range(len(texts))
+                ]
             )
 
     embedder = OpenAIEmbedder(client=SimpleNamespace(embeddings=Embeddings()))

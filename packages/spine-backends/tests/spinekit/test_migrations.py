@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,11 +11,10 @@ from spine_backends.migrations import migrate
 
 
 @pytest.fixture
-def isolated_migrations(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def isolated_migrations(monkeypatch: pytest.MonkeyPatch) -> None:
     from spine_core import migrations
 
     monkeypatch.setattr(migrations, "_MIGRATIONS", {})
-    yield
 
 
 def test_migrate_pass_through_at_current_version() -> None:

@@ -40,7 +40,7 @@ def test_message_helpers_are_spinekits() -> None:
     parts = [text_part("look"), image_part(url="https://example.invalid/cat.png")]
     assert Message.user_parts(parts).parts == parts
     assert image_part(data="AAAA") == {"type": "image", "data": "AAAA", "media_type": "image/png"}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="url or data"):
         image_part()
 
 
@@ -51,18 +51,32 @@ def test_spinekit_document_reads() -> None:
         "session_id": "run-7",
         "tenant_id": None,
         "messages": [
-            {"role": "user", "content": "pay", "parts": None, "tool_calls": [],
-             "tool_call_id": None, "name": None},
-            {"role": "assistant", "content": None, "parts": None,
-             "tool_calls": [{"id": "c9", "name": "transfer", "arguments": {"amount": 5}}],
-             "tool_call_id": None, "name": None},
+            {
+                "role": "user",
+                "content": "pay",
+                "parts": None,
+                "tool_calls": [],
+                "tool_call_id": None,
+                "name": None,
+            },
+            {
+                "role": "assistant",
+                "content": None,
+                "parts": None,
+                "tool_calls": [{"id": "c9", "name": "transfer", "arguments": {"amount": 5}}],
+                "tool_call_id": None,
+                "name": None,
+            },
         ],
         "step": 1,
         "usage": {"input_tokens": 12, "output_tokens": 4, "cost_usd": 0.001},
         "status": "interrupted",
         "depth": 0,
-        "pending": {"call": {"id": "c9", "name": "transfer", "arguments": {"amount": 5}},
-                    "mode": "approve", "payload": {"why": "over limit"}},
+        "pending": {
+            "call": {"id": "c9", "name": "transfer", "arguments": {"amount": 5}},
+            "mode": "approve",
+            "payload": {"why": "over limit"},
+        },
         "scratch": {},
     }
     state = State.model_validate_json(json.dumps(document))

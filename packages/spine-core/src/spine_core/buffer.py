@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from .base import StoreBase
 from .capabilities import Kind, MemoryCapabilities, Topology
 from .protocols import Embedder
-from .records import MemoryHit, MemoryRecord, new_record_id, utc_now
+from .records import MemoryHit, MemoryRecord, new_record_id, now_ts
 from .validation import (
     encode_metadata,
     validate_content,
@@ -67,7 +67,7 @@ class BufferMemory(StoreBase):
         session_id = validate_optional_session_id(session_id)
         meta, metadata_json = encode_metadata(metadata)
         record = MemoryRecord(
-            id=new_record_id(), content=content, session_id=session_id, metadata=meta, ts=utc_now()
+            id=new_record_id(), content=content, session_id=session_id, metadata=meta, ts=now_ts()
         )
         self._rows.append((record, metadata_json))
         return self._copy((record, metadata_json))

@@ -16,6 +16,7 @@ from typing import Any, Self, cast
 from .base import CheckpointStoreBase, MemoryStoreBase, StoreBase
 from .capabilities import CheckpointCapabilities, Kind, MemoryCapabilities, capabilities_of
 from .codec import dump_state
+from .embedding import embed_texts, embedder_dimension, embedder_name
 from .errors import ConfigError, InvalidInput, UnsupportedCapability
 from .protocols import ManagedCheckpointStore, ManagedMemory, SessionPage
 from .records import MemoryHit, MemoryItem, MemoryRecord
@@ -27,15 +28,18 @@ from .validation import (
     encode_metadata,
     validate_before,
     validate_content,
+    validate_embedder,
     validate_filter,
     validate_k,
     validate_limit,
     validate_optional_session_id,
     validate_record_id,
     validate_session_id,
+    validate_vector,
 )
 
 __all__ = [
+    "CheckedEmbedder",
     "ValidatingCheckpoint",
     "ValidatingMemory",
     "backend_name",
@@ -122,6 +126,11 @@ def _build(kind: Kind, target: str, options: dict[str, Any]) -> Any:
         raise ConfigError(
             f"bad options for {kind} backend {name!r} ({shown}): {redact_text(str(exc))}"
         ) from None
+    if kind == "memory" and "embedder" in options and options["embedder"] is not None:
+        embedder = validate_embedder(options["embedder"])
+        if not _builds_spine_stores(factory):
+            # A store not built on Spine's bases trusts its embedder's vectors: check them.
+            options = {**options, "embedder": CheckedEmbedder(embedder)}
     store = maker(*args, **options)
     required = ("put", "get", "delete") if kind == "checkpoint" else ("save", "search", "load")
     missing = [m for m in required if not callable(getattr(store, m, None))]
@@ -133,6 +142,47 @@ def _build(kind: Kind, target: str, options: dict[str, Any]) -> Any:
     if is_spine_store(store):
         return store
     return ValidatingCheckpoint(store) if kind == "checkpoint" else ValidatingMemory(store)
+
+
+def _builds_spine_stores(factory: Factory) -> bool:
+    # A class on Spine's bases validates its own input; anything else (a lambda, a plain
+    # class) may not, so open_* checks for it.
+    return isinstance(factory, type) and (
+        issubclass(factory, StoreBase) or getattr(factory, "SPI_VERSION", None) is not None
+    )
+
+
+class CheckedEmbedder:
+    """An embedder whose vectors are checked (finite, non-zero, one length) and unit-normalized.
+
+    `open_memory` hands it to stores not built on Spine's bases, so a bad vector raises
+    `InvalidInput` before such a store writes it.
+    """
+
+    def __init__(self, embedder: Any) -> None:
+        self.wrapped = embedder
+
+    @property
+    def dim(self) -> int | None:
+        """The wrapped embedder's declared dimension, if any."""
+        return embedder_dimension(self.wrapped)
+
+    @property
+    def name(self) -> str:
+        """The wrapped embedder's identity."""
+        return embedder_name(self.wrapped)
+
+    async def embed(self, text: str) -> list[float]:
+        """One checked unit vector."""
+        return (await self.embed_many([text]))[0]
+
+    async def embed_many(self, texts: Sequence[str]) -> list[list[float]]:
+        """One checked unit vector per text."""
+        vectors = await embed_texts(self.wrapped, texts)
+        return [validate_vector(v, len(v)) for v in vectors]
+
+    def __repr__(self) -> str:
+        return f"CheckedEmbedder({self.wrapped!r})"
 
 
 # Spine's own rules for options that have no standalone validator: the bases' methods, on
@@ -331,10 +381,13 @@ class ValidatingMemory(_Validating):
         result: bool = await fn(validate_record_id(record_id))
         return result
 
-    async def prune(self, *, session_id: str | None = None, before: datetime | None = None) -> int:
+    async def prune(
+        self, *, session_id: str | None = None, before: datetime | float | None = None
+    ) -> int:
         """Delete a session's records and/or older ones (capability `prune`)."""
         fn = self._optional("prune", "prune")
-        session_id, before = _MEMORY_RULES.check_prune_args(session_id, before)
+        # Checked here, passed on as the caller gave it (the store may take only datetimes).
+        session_id, _ = _MEMORY_RULES.check_prune_args(session_id, before)
         result: int = await fn(session_id=session_id, before=before)
         return result
 

@@ -107,7 +107,7 @@ async def unreadable_state_refused(ctx: CheckContext) -> None:
     """
     store = await ctx.store()
     sid, tenant = ctx.sid("unreadable"), ctx.tenant()
-    kept = State(session_id=sid, tenant_id=tenant, messages=[Message(role="user", content="kept")])
+    kept = State(session_id=sid, tenant_id=tenant, messages=[Message.user("kept")])
     await store.put(kept)
     for label, mutate in (
         ("a lone-surrogate dict key", _surrogate_key),
@@ -118,9 +118,7 @@ async def unreadable_state_refused(ctx: CheckContext) -> None:
         ("scratch nested 100,000 levels", _deep_scratch),
     ):
         for target in (sid, ctx.sid("unreadable-new")):
-            bad = State(
-                session_id=target, tenant_id=tenant, messages=[Message(role="user", content="bad")]
-            )
+            bad = State(session_id=target, tenant_id=tenant, messages=[Message.user("bad")])
             mutate(bad)
             await expect_raises(InvalidInput, partial(store.put, bad), f"put of {label}")
             if target != sid:
