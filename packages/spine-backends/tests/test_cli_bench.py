@@ -8,6 +8,8 @@ import json
 import struct
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from spine_backends.bench import TARGETS, memory_goals
 from spine_backends.bench.chart import INSTALL_HINT
 from spine_backends.bench.clustered import CLUSTER_SIZE, clustered_queries, clustered_vectors
 from spine_backends.bench.corpus import PrecomputedEmbedder, clustered_corpus, text_corpus
+from spine_backends.bench.memory import recall_at_k
 from spine_backends.bench.stats import percentile, summarize
 from spine_backends.cli.bench import parse_sizes
 from spine_core import InvalidInput
@@ -225,3 +228,19 @@ async def test_precomputed_embedder_serves_both_embedder_protocols() -> None:
     # The text corpus falls back to HashEmbedder for texts it does not hold.
     text = PrecomputedEmbedder(text_corpus(10, 2, seed=7, dimension=64))
     assert len(await text.embed("anything at all")) == 64
+
+
+def test_recall_at_k_counts_only_true_neighbours() -> None:
+    corpus = clustered_corpus((1_000,), 3, seed=7)
+    query = corpus.query_vectors(1_000)[0]
+    order = np.argsort(-(corpus.vectors @ query))
+    index = {f"id{i}": i for i in range(1_000)}
+
+    def hits(rows: Any) -> list[Any]:
+        return [SimpleNamespace(record=SimpleNamespace(id=f"id{i}")) for i in rows]
+
+    assert recall_at_k(corpus, query, 1_000, hits(order[:10]), index) == 1.0
+    assert recall_at_k(corpus, query, 1_000, hits(order[5:15]), index) == 0.5
+    assert recall_at_k(corpus, query, 1_000, hits(order[:4]), index) == 0.4  # too few hits
+    unknown = [SimpleNamespace(record=SimpleNamespace(id="other"))]
+    assert recall_at_k(corpus, query, 1_000, unknown, index) == 0.0

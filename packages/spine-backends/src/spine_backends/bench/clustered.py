@@ -1,13 +1,15 @@
 """A seeded clustered-vector corpus: the data on which a shallow HNSW graph misses neighbours.
 
-Gaussian clusters of 100 unit vectors in 384 dimensions. A member is its cluster's centre plus
-isotropic noise as long as the centre itself, normalized, so the members of a cluster sit at
-nearly the same distance from each other and from a query; queries are stored points plus a
-little noise. The nearest neighbour is easy, the other nine of the top ten are a close race
-among ~99 near-ties, which an index built or searched too shallowly loses. Every cluster is
-drawn from its own seeded generator, so a corpus is the same whatever sizes are asked for, and
-the records up to each requested size form whole clusters (shuffled within each step, so a
-store is not fed one cluster at a time).
+Gaussian clusters of 100 unit vectors in 384 dimensions. A member is its cluster's (unit)
+centre plus isotropic noise 1.75 times as long, normalized, so the members of a cluster are
+near-ties: about equally similar to each other (cosine ≈ 0.25) and to a query. Queries are
+stored points plus noise as long as the point (cosine ≈ 0.71 to it). The nearest neighbour is
+easy; the other nine of the top ten are a close race among the ~99 cluster mates (at 100k
+records about 94% of the true top ten are cluster mates, the rest chance outliers of other
+clusters), which an index built or searched too shallowly loses. Every cluster is drawn from
+its own seeded generator, so a corpus is the same whatever sizes are asked for, and the
+records up to each requested size form whole clusters (shuffled within each step, so a store
+is not fed one cluster at a time).
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ __all__ = [
 
 DIMENSION = 384
 CLUSTER_SIZE = 100
-MEMBER_NOISE = 1.0
+MEMBER_NOISE = 1.75
 """Norm of a member's offset from its (unit) centre, before normalization."""
-QUERY_NOISE = 0.5
+QUERY_NOISE = 1.0
 """Norm of a query's offset from the stored point it is drawn near, before normalization."""
 
 _STREAM_CLUSTER = 1

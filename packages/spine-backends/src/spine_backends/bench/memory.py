@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["K", "Progress", "run_memory"]
+__all__ = ["K", "Progress", "recall_at_k", "run_memory"]
 
 K = 10
 _TOLERANCE = 1e-4
@@ -74,13 +74,14 @@ async def _save_many(
     return ids
 
 
-def _recall(
+def recall_at_k(
     corpus: Corpus,
     query: npt.NDArray[np.float32],
     size: int,
     hits: Sequence[Any],
     index: dict[str, int],
 ) -> float:
+    """Share of the true top-K (ties at the K-th score included) among the first K hits."""
     kth, scores = corpus.exact_top(query, size, K)
     wanted = min(K, size)
     good = sum(
@@ -157,7 +158,7 @@ async def run_memory(
                 start = time.perf_counter()
                 hits = await store.search(text, k=K)
                 search_times.append(time.perf_counter() - start)
-                recalls.append(_recall(corpus, query_vectors[q], size, hits, index))
+                recalls.append(recall_at_k(corpus, query_vectors[q], size, hits, index))
             result["sizes"].append(
                 {
                     "size": size,
