@@ -153,7 +153,8 @@ def write_chart(result: dict[str, Any], path: str | Path) -> Path:
 
     if _by_size(c, result, "recall_at_10"):
         c.legend(fontsize=7, loc="lower left")
-    c.set_ylim(0, 1.02)
+    recalls = [r["recall_at_10"] for _, mem in _series(result) for r in mem["sizes"]]
+    c.set_ylim(max(0.0, min([*recalls, 0.9]) - 0.05), 1.01)  # the region around the target
     c.set_ylabel("recall@10 vs exact search")
     c.set_title("Recall@10")
     _target_line(c, TARGETS["ann_recall_at_10"], "ANN ≥ 0.95")
