@@ -1,45 +1,38 @@
-"""`spine bench`: runs, writes valid JSON and PNG, cleans up. Timings are never asserted."""
+"""`spine bench`: runs, writes valid JSON and a matplotlib PNG, cleans up; the corpora.
+
+Timings are never asserted."""
 
 from __future__ import annotations
 
 import json
 import struct
-import zlib
+import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import numpy as np
 import pytest
 
-from spine_backends.bench.png import Canvas, encode_png
+from spine_backends.bench import TARGETS, memory_goals
+from spine_backends.bench.chart import INSTALL_HINT
+from spine_backends.bench.clustered import CLUSTER_SIZE, clustered_queries, clustered_vectors
+from spine_backends.bench.corpus import PrecomputedEmbedder, clustered_corpus, text_corpus
+from spine_backends.bench.memory import recall_at_k
 from spine_backends.bench.stats import percentile, summarize
 from spine_backends.cli.bench import parse_sizes
+from spine_core import InvalidInput
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
-    assert data[:8] == PNG_SIGNATURE
-    out, pos = [], 8
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind = data[pos + 4 : pos + 8]
-        body = data[pos + 8 : pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
-        assert crc == zlib.crc32(kind + body), kind
-        out.append((kind, body))
-        pos += 12 + length
-    return out
-
-
 def _check_png(path: Path) -> tuple[int, int]:
-    chunks = _chunks(path.read_bytes())
-    assert chunks[0][0] == b"IHDR"
-    assert chunks[-1][0] == b"IEND"
-    width, height, depth, color, _comp, _filter, _interlace = struct.unpack(
-        ">IIBBBBB", chunks[0][1]
-    )
-    assert (depth, color) == (8, 2)  # 8-bit RGB
-    pixels = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
-    assert len(pixels) == height * (1 + 3 * width)
+    """A PNG file's (width, height), after checking its signature and header chunk."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    assert data[-8:-4] == b"IEND"
     return width, height
 
 
@@ -47,7 +40,7 @@ def test_bench_quick_on_the_default_writes_json_and_png(spine, workdir: Path) ->
     result = spine("bench", "--quick", "--json", "out/bench.json", "--png", "out/bench.png")
     assert result.code == 0, result.err
     data = json.loads((workdir / "out" / "bench.json").read_text(encoding="utf-8"))
-    assert data["schema"] == "spine-bench/1"
+    assert data["schema"] == "spine-bench/2"
     assert {"created_at", "environment", "config", "thresholds", "embedder", "results"} <= set(data)
     assert {"checks", "errors", "ok", "seconds"} <= set(data)
     assert data["errors"] == []
@@ -68,31 +61,44 @@ def test_bench_quick_on_the_default_writes_json_and_png(spine, workdir: Path) ->
         assert {"p50_ms", "p95_ms", "ops_per_s", "count"} <= set(entry["store"])
         assert {"p50_ms", "p95_ms", "ops_per_s"} <= set(entry["raw"])
         assert entry["ratio_p50"] > 0
-    assert cp["ops"]["get"]["target"] == 1.25
+    assert cp["ops"]["get"]["target"] == TARGETS["checkpoint_overhead_max"] == 1.10
+    assert isinstance(cp["ops"]["get"]["ok"], bool)
 
-    mem = item["memory"]
-    assert mem["backend"] == "sqlite"
-    assert mem["k"] == 10
-    (row,) = mem["sizes"]
-    assert row["size"] == 500
-    assert {"p50_ms", "p95_ms"} <= set(row["save"])
-    assert row["save_many"]["records_per_s"] > 0
-    assert {"p50_ms", "p95_ms"} <= set(row["search"])
-    assert 0.0 <= row["recall_at_10"] <= 1.0
-    assert mem["cleanup"].startswith("pruned")
+    assert set(item["memory"]) == {"text", "clustered"}
+    for corpus, dimension in (("text", 256), ("clustered", 384)):
+        mem = item["memory"][corpus]
+        assert (mem["backend"], mem["corpus"], mem["dimension"]) == ("sqlite", corpus, dimension)
+        assert mem["k"] == 10
+        (row,) = mem["sizes"]
+        assert row["size"] == 500
+        assert {"p50_ms", "p95_ms"} <= set(row["save"])
+        assert row["save_many"]["records_per_s"] > 0
+        assert {"p50_ms", "p95_ms"} <= set(row["search"])
+        assert row["recall_at_10"] == 1.0  # SQLite searches exactly
+        assert row["targets"] == []  # no target below 100k for an exact store
+        assert mem["cleanup"] == "pruned 500 records"
+    assert data["results"][0]["memory"]["clustered"]["embedder"] == "bench-clustered-v1-384-s7"
+
+    # Every check carries its target and a verdict; the embedder's is among them.
+    assert data["checks"]
+    for check in data["checks"]:
+        assert {"name", "value", "unit", "target", "goal", "op", "ok"} <= set(check)
+    assert data["ok"] == all(c["ok"] for c in data["checks"])
 
     width, height = _check_png(workdir / "out" / "bench.png")
-    assert width > 0
-    assert height > 0
+    assert (width, height) == (1500, 900)
     assert "vs raw" in result.out
     assert "R@10" in result.out
+    assert "clustered corpus (384-d)" in result.out
     assert "HashEmbedder" in result.out
+    assert "targets met" in result.out
 
 
 def test_bench_json_to_stdout_and_named_targets(spine, workdir: Path) -> None:
     result = spine(
-        "bench", "--quick", "--sizes", "200", "--json", "-", "--png", "", "memory://", "vector"
-    )
+        "bench", "--quick", "--sizes", "200", "--corpus", "text", "--json", "-", "--png", "",
+        "memory://", "vector",
+    )  # fmt: skip
     assert result.code == 0, result.err
     data = json.loads(result.out)
     backends = [(r["target"], r["kinds"]) for r in data["results"]]
@@ -100,17 +106,20 @@ def test_bench_json_to_stdout_and_named_targets(spine, workdir: Path) -> None:
     memory_item = data["results"][0]
     assert memory_item["checkpoint"]["raw"] is None  # no floor for the in-process store
     assert memory_item["checkpoint"]["ops"]["put"]["ratio_p50"] is None
-    assert data["results"][1]["memory"]["sizes"][0]["size"] == 200
+    assert data["results"][1]["memory"]["text"]["sizes"][0]["size"] == 200
     assert not (workdir / "spine-bench.png").exists()
 
 
 def test_bench_kind_filter(spine, workdir: Path) -> None:
-    result = spine("bench", "--quick", "--kind", "memory", "--json", "b.json", "--png", "b.png")
+    result = spine(
+        "bench", "--quick", "--kind", "memory", "--corpus", "clustered", "--json", "b.json",
+        "--png", "b.png",
+    )  # fmt: skip
     assert result.code == 0, result.err
     data = json.loads((workdir / "b.json").read_text(encoding="utf-8"))
     (item,) = data["results"]
     assert item["checkpoint"] is None
-    assert item["memory"] is not None
+    assert list(item["memory"]) == ["clustered"]
     _check_png(workdir / "b.png")
 
 
@@ -140,15 +149,98 @@ def test_percentiles() -> None:
     assert stats["ops_per_s"] == pytest.approx(500.0)
 
 
-def test_png_encoder_round_trips_pixels(tmp_path: Path) -> None:
-    canvas = Canvas(7, 3)
-    canvas.rect(1, 1, 2, 1, (255, 0, 0))
-    canvas.text(0, 0, "x", scale=1)  # clipped, must not raise
-    path = tmp_path / "tiny.png"
-    path.write_bytes(canvas.png())
-    assert _check_png(path) == (7, 3)
-    raw = zlib.decompress(_chunks(path.read_bytes())[1][1])
-    row1 = raw[1 * 22 : 2 * 22]
-    assert row1[0] == 0  # filter byte
-    assert row1[1 + 3 : 1 + 6] == b"\xff\x00\x00"
-    assert encode_png(1, 1, b"\x00\x00\x00").startswith(PNG_SIGNATURE)
+def test_bench_without_matplotlib_writes_json_and_says_how_to_get_the_chart(
+    spine, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib → ImportError
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    result = spine("bench", "--quick", "--kind", "memory", "--corpus", "text", "--json", "m.json")
+    assert result.code == 0, result.err
+    assert json.loads((workdir / "m.json").read_text(encoding="utf-8"))["results"]
+    assert not (workdir / "spine-bench.png").exists()
+    assert INSTALL_HINT in result.err
+    assert "wrote m.json" in result.out
+
+
+def test_memory_goals_follow_design() -> None:
+    assert [g[1] for g in memory_goals("postgres", True, 20_000)] == ["recall_at_10"]
+    at_100k = {g[1]: (g[3], g[4]) for g in memory_goals("postgres", True, 100_000)}
+    assert at_100k == {
+        "search_p50_ms": ("<=", 10.0),
+        "recall_at_10": (">=", 0.95),
+        "save_many_per_s": (">=", 10_000.0),
+    }
+    at_1m = {g[1]: g[4] for g in memory_goals("redis", True, 1_000_000)}
+    assert at_1m["search_p50_ms"] == 5.0
+    assert {g[1]: g[4] for g in memory_goals("sqlite", False, 100_000)} == {"search_p50_ms": 20.0}
+    assert {g[1]: g[4] for g in memory_goals("sqlite", False, 1_000_000)} == {"search_p50_ms": 60.0}
+    assert memory_goals("sqlite", False, 10_000) == []
+
+
+def test_clustered_vectors_are_deterministic_unit_rows_in_whole_clusters() -> None:
+    a = clustered_vectors(1_000, seed=3, steps=(500, 1_000))
+    assert a.shape == (1_000, 384)
+    assert a.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(a, clustered_vectors(1_000, seed=3, steps=(500, 1_000)))
+    assert not np.array_equal(a, clustered_vectors(1_000, seed=4, steps=(500, 1_000)))
+    # The first 500 rows are the same 5 clusters whatever sizes were asked for.
+    alone = clustered_vectors(500, seed=3)
+    assert {r.tobytes() for r in a[:500]} == {r.tobytes() for r in alone}
+    # Clustered: a row's 99 cluster mates are far more similar to it than unrelated rows.
+    sims = a[:500] @ a[:500].T
+    np.fill_diagonal(sims, 0.0)
+    assert float(np.sort(sims, axis=1)[:, -(CLUSTER_SIZE - 1) :].mean()) > 0.15
+    assert abs(float(np.median(sims))) < 0.05  # most pairs are in different clusters
+
+
+def test_clustered_queries_are_near_a_stored_point() -> None:
+    vectors = clustered_vectors(400, seed=1)
+    queries = clustered_queries(vectors, 200, 20, seed=1)
+    assert queries.shape == (20, 384)
+    np.testing.assert_allclose(np.linalg.norm(queries, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(queries, clustered_queries(vectors, 200, 20, seed=1))
+    best = (vectors[:200] @ queries.T).max(axis=0)
+    assert (best > 0.5).all()  # each query's nearest stored point is close
+
+
+def test_clustered_corpus_ties_are_hard_but_members_beat_outsiders() -> None:
+    corpus = clustered_corpus((2_000,), 50, seed=7)
+    top = np.sort(corpus.vectors @ corpus.query_vectors(2_000).T, axis=0)[::-1]
+    # 2nd..10th neighbours lie within a narrow band: the near-ties that shallow HNSW misses.
+    assert float(np.median(top[1] - top[9])) < 0.1
+    assert corpus.queries(2_000)[0] == "clustered-7-q2000-0"
+
+
+async def test_precomputed_embedder_is_a_one_text_embedder_with_a_batch_path() -> None:
+    corpus = clustered_corpus((300,), 5, seed=7)
+    embedder = PrecomputedEmbedder(corpus)
+    assert (embedder.name, embedder.dim) == ("bench-clustered-v1-384-s7", 384)
+    one = await embedder.embed(corpus.texts[4])
+    assert one == corpus.vectors[4].tolist()
+    assert await embedder.embed_many([corpus.texts[4], corpus.queries(300)[1]]) == [
+        one,
+        corpus.query_vectors(300)[1].tolist(),
+    ]
+    assert await embedder.embed_many(corpus.texts[:2]) == corpus.vectors[:2].tolist()
+    with pytest.raises(InvalidInput, match="clustered corpus"):
+        await embedder.embed("not a token")
+    # The text corpus falls back to HashEmbedder for texts it does not hold.
+    text = PrecomputedEmbedder(text_corpus(10, 2, seed=7, dimension=64))
+    assert len(await text.embed("anything at all")) == 64
+
+
+def test_recall_at_k_counts_only_true_neighbours() -> None:
+    corpus = clustered_corpus((1_000,), 3, seed=7)
+    query = corpus.query_vectors(1_000)[0]
+    order = np.argsort(-(corpus.vectors @ query))
+    index = {f"id{i}": i for i in range(1_000)}
+
+    def hits(rows: Any) -> list[Any]:
+        return [SimpleNamespace(record=SimpleNamespace(id=f"id{i}")) for i in rows]
+
+    assert recall_at_k(corpus, query, 1_000, hits(order[:10]), index) == 1.0
+    assert recall_at_k(corpus, query, 1_000, hits(order[5:15]), index) == 0.5
+    assert recall_at_k(corpus, query, 1_000, hits(order[:4]), index) == 0.4  # too few hits
+    unknown = [SimpleNamespace(record=SimpleNamespace(id="other"))]
+    assert recall_at_k(corpus, query, 1_000, unknown, index) == 0.0

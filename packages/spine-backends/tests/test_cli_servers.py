@@ -20,8 +20,9 @@ def test_bench_quick_on_qdrant_local(spine, workdir: Path) -> None:
     assert result.code == 0, result.err
     (item,) = json.loads((workdir / "q.json").read_text(encoding="utf-8"))["results"]
     assert item["checkpoint"] is None
-    assert item["memory"]["backend"] == "qdrant"
-    assert item["memory"]["cleanup"].startswith("pruned")
+    for mem in item["memory"].values():  # the text and the clustered corpus
+        assert mem["backend"] == "qdrant"
+        assert mem["cleanup"].startswith("pruned")
 
 
 def test_check_postgres_checkpoints(spine, legacy_postgres_url: str) -> None:

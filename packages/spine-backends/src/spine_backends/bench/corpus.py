@@ -1,8 +1,10 @@
-"""A deterministic benchmark corpus: clustered ~100-character texts and their embeddings.
+"""The benchmark corpora and the embedder that feeds their pre-computed vectors to a store.
 
-Texts are drawn from topics (each with its own vocabulary, plus words every topic shares),
-so nearest neighbours are meaningful and recall is a real test; the same seed always gives
-the same corpus. Embeddings are computed once and served to the stores through
+Two corpora, both deterministic for a seed. `text`: clustered ~100-character texts (topics,
+each with its own vocabulary, plus shared words) embedded with `HashEmbedder`, so nearest
+neighbours are meaningful. `clustered`: Gaussian clusters of unit vectors in 384-d
+(`clustered.py`), the hard case for an HNSW index; its records are id tokens whose vectors
+the bench embedder looks up. Vectors are computed once and served through
 `PrecomputedEmbedder`, so a benchmark measures the store, not the embedder.
 """
 
@@ -10,15 +12,29 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from spine_core import HashEmbedder
+from spine_core import HashEmbedder, InvalidInput
+
+from .clustered import DIMENSION as CLUSTERED_DIMENSION
+from .clustered import clustered_queries, clustered_vectors
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["Corpus", "PrecomputedEmbedder", "make_texts"]
+__all__ = [
+    "CORPORA",
+    "Corpus",
+    "CorpusName",
+    "PrecomputedEmbedder",
+    "clustered_corpus",
+    "make_texts",
+    "text_corpus",
+]
+
+CorpusName = Literal["text", "clustered"]
+CORPORA: tuple[CorpusName, ...] = ("text", "clustered")
 
 _TOPICS = 64
 _TOPIC_WORDS = 48
@@ -57,87 +73,154 @@ def make_texts(count: int, *, seed: int, stream: int = 0) -> list[str]:
 
 
 class Corpus:
-    """Texts, queries and their unit vectors (float32 matrices)."""
+    """Records and per-size queries with their unit vectors (float32 rows), and exact search."""
 
     def __init__(
         self,
-        size: int,
-        queries: int,
+        name: CorpusName,
+        texts: list[str],
+        vectors: npt.NDArray[np.float32],
+        queries: dict[int, tuple[list[str], npt.NDArray[np.float32]]],
         *,
-        seed: int,
-        dimension: int,
-        progress: Callable[[int], None] | None = None,
+        embedder_name: str,
+        fallback: Callable[[str], list[float]] | None = None,
     ) -> None:
-        import numpy as np
+        self.name: CorpusName = name
+        self.texts = texts
+        self.vectors = vectors
+        self.embedder_name = embedder_name
+        self._queries = queries
+        self._fallback = fallback
+        self._rows: dict[str, tuple[npt.NDArray[np.float32], int]] = {}
+        for qtexts, qvectors in queries.values():
+            self._rows.update((t, (qvectors, i)) for i, t in enumerate(qtexts))
+        self._rows.update((t, (vectors, i)) for i, t in enumerate(texts))
 
-        self.embedder = HashEmbedder(dimension)
-        self.texts = make_texts(size, seed=seed, stream=1)
-        self.queries = make_texts(queries, seed=seed, stream=2)
-        self.vectors = self._embed(self.texts, progress)
-        self.query_vectors = self._embed(self.queries, None)
-        self.index = {text: i for i, text in enumerate(self.texts)}
-        for i, text in enumerate(self.queries):
-            self.index.setdefault(text, -1 - i)  # negative: a query row
-        self._np = np
+    @property
+    def dimension(self) -> int:
+        """Length of every vector."""
+        return int(self.vectors.shape[1])
 
-    def _embed(
-        self, texts: Sequence[str], progress: Callable[[int], None] | None
-    ) -> npt.NDArray[np.float32]:
-        import numpy as np
+    def queries(self, size: int) -> list[str]:
+        """The query texts for a store holding the first `size` records."""
+        return self._queries[size][0] if size in self._queries else self._queries[0][0]
 
-        out = np.empty((len(texts), self.embedder.dimension), dtype=np.float32)
-        step = 2000
-        for start in range(0, len(texts), step):
-            chunk = texts[start : start + step]
-            out[start : start + len(chunk)] = [self.embedder.embed_one(t) for t in chunk]
-            if progress is not None:
-                progress(len(chunk))
-        return out
+    def query_vectors(self, size: int) -> npt.NDArray[np.float32]:
+        """The vectors of `queries(size)`, one per row."""
+        return self._queries[size][1] if size in self._queries else self._queries[0][1]
 
     def vector_of(self, text: str) -> list[float] | None:
-        """The precomputed vector of a corpus text or query, or None."""
-        i = self.index.get(text)
-        if i is None:
-            return None
-        row = self.vectors[i] if i >= 0 else self.query_vectors[-1 - i]
-        return row.tolist()  # type: ignore[no-any-return]
+        """The pre-computed vector of a record or query, else the fallback's, else None."""
+        found = self._rows.get(text)
+        if found is not None:
+            matrix, row = found
+            return matrix[row].tolist()  # type: ignore[no-any-return]
+        return None if self._fallback is None else self._fallback(text)
 
-    def exact_top(self, query: int, size: int, k: int) -> tuple[float, npt.NDArray[np.float32]]:
-        """For query `query` over the first `size` texts: the k-th best score and all scores."""
-        scores = self.vectors[:size] @ self.query_vectors[query]
+    def exact_top(
+        self, query: npt.NDArray[np.float32], size: int, k: int
+    ) -> tuple[float, npt.NDArray[np.float32]]:
+        """Over the first `size` records: the k-th best cosine to `query`, and every score."""
+        import numpy as np
+
+        scores = self.vectors[:size] @ query
         k = min(k, size)
-        kth = float(self._np.partition(scores, size - k)[size - k])
-        return kth, scores
+        return float(np.partition(scores, size - k)[size - k]), scores
+
+
+def text_corpus(
+    size: int,
+    queries: int,
+    *,
+    seed: int,
+    dimension: int,
+    progress: Callable[[int], None] | None = None,
+) -> Corpus:
+    """`size` hashed-text records and `queries` queries (the same at every size)."""
+    embedder = HashEmbedder(dimension)
+    texts = make_texts(size, seed=seed, stream=1)
+    query_texts = make_texts(queries, seed=seed, stream=2)
+    return Corpus(
+        "text",
+        texts,
+        _embed(embedder, texts, progress),
+        {0: (query_texts, _embed(embedder, query_texts, None))},
+        embedder_name=embedder.name,
+        fallback=embedder.embed_one,
+    )
+
+
+def _embed(
+    embedder: HashEmbedder, texts: Sequence[str], progress: Callable[[int], None] | None
+) -> npt.NDArray[np.float32]:
+    import numpy as np
+
+    out = np.empty((len(texts), embedder.dimension), dtype=np.float32)
+    step = 2000
+    for start in range(0, len(texts), step):
+        chunk = texts[start : start + step]
+        out[start : start + len(chunk)] = [embedder.embed_one(t) for t in chunk]
+        if progress is not None:
+            progress(len(chunk))
+    return out
+
+
+def clustered_corpus(sizes: Sequence[int], queries: int, *, seed: int) -> Corpus:
+    """Clustered 384-d vectors up to `max(sizes)`; per size, queries near its stored points."""
+    size = max(sizes)
+    vectors = clustered_vectors(size, seed=seed, steps=sizes)
+    prefix = f"clustered-{seed}"
+    texts = [f"{prefix}-r{i}" for i in range(size)]
+    per_size = {
+        s: (
+            [f"{prefix}-q{s}-{i}" for i in range(queries)],
+            clustered_queries(vectors, s, queries, seed=seed),
+        )
+        for s in sorted(set(sizes))
+    }
+    return Corpus(
+        "clustered",
+        texts,
+        vectors,
+        per_size,
+        embedder_name=f"bench-clustered-v1-{CLUSTERED_DIMENSION}-s{seed}",
+    )
 
 
 class PrecomputedEmbedder:
-    """Serves the corpus's vectors (same name and dimension as the HashEmbedder they came from).
+    """Serves a corpus's vectors to a store, under the corpus embedder's name and dimension.
 
-    Unknown texts are embedded on the fly, so the store behaves exactly as with HashEmbedder.
+    Satisfies both embedder protocols: `embed` takes one text (one vector back) or a
+    sequence of texts (one vector each), and `embed_many` takes a sequence. A text outside
+    the corpus is embedded by the corpus's fallback (`HashEmbedder` for the text corpus);
+    the clustered corpus has none and refuses it with `InvalidInput`.
     """
 
     def __init__(self, corpus: Corpus) -> None:
         self._corpus = corpus
-        self._base = corpus.embedder
 
     @property
     def dim(self) -> int:
         """Length of every vector."""
-        return self._base.dim
+        return self._corpus.dimension
 
     @property
     def name(self) -> str:
-        """The underlying HashEmbedder's identity."""
-        return self._base.name
-
-    def _one(self, text: str) -> list[float]:
-        vector = self._corpus.vector_of(text)
-        return vector if vector is not None else self._base.embed_one(text)
+        """The corpus embedder's identity."""
+        return self._corpus.embedder_name
 
     async def embed(self, text: str) -> list[float]:
-        """The unit vector of `text`."""
+        """The vector of one text."""
         return self._one(text)
 
     async def embed_many(self, texts: Sequence[str]) -> list[list[float]]:
-        """One unit vector per text (the batch path stores take)."""
+        """One vector per text, in order."""
         return [self._one(t) for t in texts]
+
+    def _one(self, text: str) -> list[float]:
+        vector = self._corpus.vector_of(text)
+        if vector is None:
+            raise InvalidInput(
+                f"{text[:40]!r} is not a record or query of the {self._corpus.name} corpus"
+            )
+        return vector

@@ -1,9 +1,9 @@
 """Memory workload: save latency, `save_many` throughput, search latency and recall@10.
 
 The store grows through the requested sizes (10k, then 100k): at each size it is measured
-as it stands. Recall@10 is against exact search over the same embeddings (numpy brute
-force); a hit counts when its exact score reaches the 10th best exact score, so ties in the
-ground truth do not penalize a store.
+as it stands, with the corpus's queries for that size. Recall@10 is against exact search over
+the same embeddings (numpy brute force); a hit counts when its exact score reaches the 10th
+best exact score, so ties in the ground truth do not penalize a store.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from spine_core import (
     ConfigError,
@@ -26,7 +26,11 @@ from spine_core.opening import backend_name
 from .corpus import Corpus, PrecomputedEmbedder
 from .stats import summarize
 
-__all__ = ["K", "Progress", "run_memory"]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = ["K", "Progress", "recall_at_k", "run_memory"]
 
 K = 10
 _TOLERANCE = 1e-4
@@ -70,9 +74,14 @@ async def _save_many(
     return ids
 
 
-def _recall(
-    corpus: Corpus, query: int, size: int, hits: Sequence[Any], index: dict[str, int]
+def recall_at_k(
+    corpus: Corpus,
+    query: npt.NDArray[np.float32],
+    size: int,
+    hits: Sequence[Any],
+    index: dict[str, int],
 ) -> float:
+    """Share of the true top-K (ties at the K-th score included) among the first K hits."""
     kth, scores = corpus.exact_top(query, size, K)
     wanted = min(K, size)
     good = sum(
@@ -96,11 +105,14 @@ async def run_memory(
     """Measure one target at each size; cleans up what it wrote; returns the JSON-ready result."""
     token = secrets.token_hex(4)
     session = f"bench-{token}"
-    namespace = f"spine_bench_{token}"
+    namespace = f"spine_bench_{corpus.name}_{token}"
     store = _open(target, namespace, PrecomputedEmbedder(corpus))
     caps = cast(MemoryCapabilities, capabilities_of(store, "memory"))
     result: dict[str, Any] = {
         "backend": backend_name(target, "memory"),
+        "corpus": corpus.name,
+        "dimension": corpus.dimension,
+        "embedder": corpus.embedder_name,
         "namespace": namespace,
         "approximate": caps.approximate,
         "capabilities": sorted(caps.advertised()),
@@ -141,11 +153,12 @@ async def run_memory(
             index = {rid: i for i, rid in enumerate(ids)}
             search_times = []
             recalls = []
-            for q in range(queries):
+            query_vectors = corpus.query_vectors(size)
+            for q, text in enumerate(corpus.queries(size)[:queries]):
                 start = time.perf_counter()
-                hits = await store.search(corpus.queries[q], k=K)
+                hits = await store.search(text, k=K)
                 search_times.append(time.perf_counter() - start)
-                recalls.append(_recall(corpus, q, size, hits, index))
+                recalls.append(recall_at_k(corpus, query_vectors[q], size, hits, index))
             result["sizes"].append(
                 {
                     "size": size,

@@ -57,9 +57,11 @@ def add_parser(subparsers: Any) -> None:
             "default: embedded SQLite in a temporary directory): checkpoint put/get/CAS "
             "latency and throughput for a 50-message state beside the raw driver, memory "
             "save latency, save_many throughput, search latency and recall@10 against "
-            "exact search at each size, and HashEmbedder throughput. Prints each number "
-            "beside its target and writes JSON and a PNG chart. Everything it writes is "
-            "deleted afterwards."
+            "exact search at each size, on hashed texts and on clustered 384-d vectors "
+            "(the hard case for HNSW), and HashEmbedder throughput. Prints each number "
+            "beside its target (DESIGN §6) and writes JSON and, with matplotlib "
+            '(pip install "spine-backends[bench]"), a PNG chart. Everything it writes '
+            "to a backend is deleted afterwards."
         ),
     )
     parser.add_argument("targets", nargs="*", metavar="TARGET", help="backend URLs or names")
@@ -85,6 +87,12 @@ def add_parser(subparsers: Any) -> None:
         "--kind", choices=("checkpoint", "memory"), help="benchmark only this kind of store"
     )
     parser.add_argument(
+        "--corpus",
+        choices=("text", "clustered", "both"),
+        default="both",
+        help="memory corpus: hashed texts, clustered 384-d vectors, or both (default)",
+    )
+    parser.add_argument(
         "--json",
         dest="json_path",
         default="spine-bench.json",
@@ -96,7 +104,7 @@ def add_parser(subparsers: Any) -> None:
         dest="png_path",
         default="spine-bench.png",
         metavar="PATH",
-        help="where to draw the chart (default spine-bench.png; '' to skip)",
+        help="where to draw the chart (default spine-bench.png; '' to skip; needs matplotlib)",
     )
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a number misses its target"
@@ -153,6 +161,8 @@ def _config(args: argparse.Namespace) -> Any:
         overrides["queries"] = args.queries
     if args.kind:
         overrides["kinds"] = (args.kind,)
+    if args.corpus != "both":
+        overrides["corpora"] = (args.corpus,)
     return BenchConfig.quick_run(**overrides) if args.quick else BenchConfig(**overrides)
 
 
@@ -172,9 +182,12 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
         written.append(str(path))
     if args.png_path:
-        from spine_backends.bench.png import write_png
+        from spine_backends.bench.chart import ChartUnavailable, write_chart
 
-        written.append(str(write_png(result, args.png_path)))
+        try:
+            written.append(str(write_chart(result, args.png_path)))
+        except ChartUnavailable as exc:
+            ui.err.print(f"no chart drawn: {exc}", markup=False)
     if to_stdout:
         ui.print_json(result)
     elif written:
@@ -194,6 +207,26 @@ def _target_text(entry: dict[str, Any] | None, ui: UI) -> Any:
 
 def _symbols(text: str, ui: UI) -> str:
     return text.replace("<=", "≤").replace(">=", "≥") if ui.unicode else text
+
+
+_GOAL_LABEL = {"search_p50_ms": "p50", "recall_at_10": "R@10", "save_many_per_s": "bulk"}
+
+
+def _goal(check: dict[str, Any], ui: UI) -> str:
+    goal = check["goal"]
+    shown = f"{goal:,.0f}" if goal >= 100 else f"{goal:g}"
+    return _symbols(f"{check['op']}{shown}{check['unit'].strip()}", ui).replace("rec/s", "/s")
+
+
+def _index_details(mem: dict[str, Any]) -> str:
+    """The search/index parameters a store reports, so a number is read with its settings."""
+    keys = ("hnsw.", "m", "build_ef", "search_ef", "ef", "quantization", "oversample", "index")
+    shown = [
+        f"{k}={v}"
+        for k, v in mem.get("details", {}).items()
+        if v is not None and (k in keys or k.startswith(keys[0])) and len(str(v)) <= 40
+    ]
+    return ", ".join(shown)
 
 
 def _table(title: str, columns: list[str]) -> Any:
@@ -250,12 +283,12 @@ def _render(result: dict[str, Any], ui: UI) -> None:
             out.print(table)
             if cp.get("raw_note"):
                 out.print(Text(f"raw floor: {cp['raw_note']}", style="yellow"))
-        mem = item.get("memory")
-        if mem:
+        for corpus, mem in (item.get("memory") or {}).items():
             mode = "ANN search" if mem["approximate"] else "exact search"
             version = f"{mem.get('distribution', '?')} {mem.get('version', '')}".strip()
             table = _table(
-                f"memory · {version} · {mode}, k={mem['k']} · ms",
+                f"memory · {version} · {corpus} corpus ({mem['dimension']}-d) · {mode}, "
+                f"k={mem['k']} · ms",
                 [
                     "records",
                     "save p50",
@@ -264,7 +297,7 @@ def _render(result: dict[str, Any], ui: UI) -> None:
                     "query p50",
                     "query p95",
                     "R@10",
-                    "target",
+                    "targets",
                 ],
             )
             for row in mem["sizes"]:
@@ -274,7 +307,9 @@ def _render(result: dict[str, Any], ui: UI) -> None:
                 target = Text(ui.mark(None).plain, style="dim")
                 if judged:
                     target = Text(" ").join(
-                        Text.assemble(ui.mark(t["ok"]), f" {_symbols(t['target'], ui)}{t['unit']}")
+                        Text.assemble(
+                            ui.mark(t["ok"]), f" {_GOAL_LABEL[t['metric']]} {_goal(t, ui)}"
+                        )
                         for t in judged
                     )
                 table.add_row(
@@ -288,6 +323,9 @@ def _render(result: dict[str, Any], ui: UI) -> None:
                     target,
                 )
             out.print(table)
+            details = _index_details(mem)
+            if details:
+                out.print(Text(f"defaults: {details}", style="dim"), soft_wrap=True)
             out.print(Text(f"cleanup: {mem['cleanup']}", style="dim"))
         for error in item["errors"]:
             out.print(Text.assemble(ui.mark(False), (f" {error}", "red")), soft_wrap=True)
