@@ -156,7 +156,7 @@ class ConnectOptions:
     pool_max_size: int = 10
     pool_timeout: float = 10.0
     connect_timeout: float = 5.0
-    command_timeout: float = 5.0
+    command_timeout: float = 10.0
     retries: int = 3
 
     def __post_init__(self) -> None:

@@ -5,9 +5,13 @@ retries connection failures a bounded number of times and maps driver errors ont
 hierarchy, without ever letting the DSN's password into a message.
 
 Every call is bounded in time: `command_timeout` covers waiting for a connection, the
-statement and any retries (first use adds `connect_timeout`). At the deadline the
+statement and any retries (first use: connecting and schema setup get the larger of
+`connect_timeout` and `command_timeout`; `health()` the smaller). At the deadline the
 connection's socket is shut down, which wakes the driver at once; cancelling the task instead
 would make psycopg try a server-side cancel against the very server that does not answer.
+No server-side `statement_timeout` is set: it would also cut a legitimately long batch (a
+pipelined `executemany` is one statement to the timer), and it cannot leak to other clients
+of a pooler; the server notices a severed client when it next writes to it.
 A pooled connection whose socket turned readable while idle (the server closed it, e.g. on a
 restart) is discarded before a statement is sent on it, so writes need no blind retry.
 """
@@ -208,7 +212,7 @@ class Connector:
                     raise
                 raise mapped from None
 
-        budget = self.options.connect_timeout + self.options.command_timeout
+        budget = max(self.options.connect_timeout, self.options.command_timeout)
         try:
             async with asyncio.timeout(budget):
                 await retry_transient(
@@ -220,9 +224,8 @@ class Connector:
         except TimeoutError:
             raise BackendUnavailable(
                 f"{self.where} did not answer within {budget:g}s "
-                "(connect_timeout + command_timeout)"
+                "(max of connect_timeout and command_timeout)"
             ) from None
-        configure = self._with_statement_timeout(configure)
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             target.dsn,
             kwargs=kwargs,
@@ -237,26 +240,6 @@ class Connector:
         await pool.open(wait=False)
         self._pool = pool
 
-    def _with_statement_timeout(
-        self, configure: Callable[[AsyncConnection[Any]], Awaitable[None]] | None
-    ) -> Callable[[AsyncConnection[Any]], Awaitable[None]] | None:
-        """`configure` preceded by a server-side `statement_timeout` of `command_timeout`.
-
-        The server then stops work a client has given up on. Not behind a transaction pooler
-        (a session `SET` would leak to other clients of the server connection).
-        """
-        if self.options.pooler == "transaction":
-            return configure
-        millis = max(1, round(self.options.command_timeout * 1000))
-        query = f"SET statement_timeout = {millis}".encode()
-
-        async def with_timeout(conn: AsyncConnection[Any]) -> None:
-            await conn.execute(query)
-            if configure is not None:
-                await configure(conn)
-
-        return with_timeout
-
     async def close(self) -> None:
         """Close the pool if this store opened it; an injected pool is left alone."""
         pool, self._pool = self._pool, self._injected
@@ -268,8 +251,9 @@ class Connector:
         op: Callable[[AsyncConnection[Any]], Awaitable[T]],
         *,
         retry: bool = True,
+        limit: float | None = None,
     ) -> T:
-        """Run `op` on a pooled connection, within `command_timeout` in all.
+        """Run `op` on a pooled connection, within `limit` seconds (default `command_timeout`).
 
         Failing to get a connection is always retried. A connection lost *during* `op` is
         retried only when `retry` (the operation is idempotent); otherwise the outcome is
@@ -282,7 +266,7 @@ class Connector:
         pool = self._pool
         if pool is None:
             raise BackendUnavailable(f"{self.where}: the store is closed")
-        budget = self.options.command_timeout
+        budget = self.options.command_timeout if limit is None else limit
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget
         sent = False  # whether `op` started on a live connection in the last attempt
@@ -346,10 +330,10 @@ class Connector:
         except (_Expired, TimeoutError):
             if sent and not retry:
                 raise BackendUnavailable(
-                    f"{self.where} did not answer a write within {budget:g}s (command_timeout); "
+                    f"{self.where} did not answer a write within {budget:g}s; "
                     "it may or may not have been applied"
                 ) from None
             raise BackendUnavailable(
-                f"{self.where} did not answer within {budget:g}s (command_timeout)"
+                f"{self.where} did not answer within {budget:g}s"
                 + ("" if sent else "; nothing was sent")
             ) from None

@@ -72,7 +72,9 @@ class PostgresStore(StoreBase):
         async def ping(conn: AsyncConnection[Any]) -> None:
             await conn.execute("SELECT 1", prepare=prepare)
 
-        await self._db.run(ping)  # bounded by command_timeout, like every call
+        # A health probe answers "is it up?" quickly, even when statements may run long.
+        options = self._db.options
+        await self._db.run(ping, limit=min(options.command_timeout, options.connect_timeout))
 
     # -- helpers ------------------------------------------------------------------------------
     async def _one(self, query: bytes, params: Any, *, fetch: bool = True) -> Any:

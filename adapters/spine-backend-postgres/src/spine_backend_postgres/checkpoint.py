@@ -163,7 +163,7 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
         pool_max_size: int = 10,
         pool_timeout: float = 10.0,
         connect_timeout: float = 5.0,
-        command_timeout: float = 5.0,
+        command_timeout: float = 10.0,
         retries: int = 3,
     ) -> None:
         """Configure the store; no I/O happens until first use.
