@@ -24,9 +24,8 @@ from typing import Any
 
 from spine_core import State
 from spine_core.errors import BackendUnavailable
-
-from ..faults import FaultProxy
-from ..services import Throwaway
+from spine_testing.faults import FaultProxy
+from spine_testing.services import Throwaway
 
 __all__ = [
     "MAYBE_APPLIED",
