@@ -258,7 +258,7 @@ def _qdrant_ping(url: str, timeout: float = 2.0) -> str | None:
 # --------------------------------------------------------------------------------------------
 # Resolution: once per process, under a lock so two threads never start two servers.
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: the cluster service starts nodes under it
 _resolved: dict[str, Service] = {}
 _history: list[Service] = []
 
