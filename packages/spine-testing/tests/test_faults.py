@@ -9,12 +9,14 @@ from __future__ import annotations
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import suppress
 
 import pytest
 
 from spine_testing.faults import FaultProxy
+from spine_testing.plugin import skip_or_fail
 
 
 class _Echo(socketserver.BaseRequestHandler):
@@ -131,3 +133,31 @@ def test_url_for_keeps_credentials_and_path(echo: int) -> None:
     with FaultProxy("127.0.0.1", echo) as proxy:
         url = proxy.url_for("postgresql://u:pw@127.0.0.1:5432/db?sslmode=disable")
         assert url == f"postgresql://u:pw@127.0.0.1:{proxy.port}/db?sslmode=disable"
+
+
+def test_a_throwaway_server_pauses_restarts_and_is_removed() -> None:
+    """The watchdog follows a restarted server, so closing (or dying) still removes it."""
+    from spine_testing import services
+
+    try:
+        server = services.start_throwaway("redis")
+    except services.ServiceUnavailable as exc:
+        skip_or_fail(str(exc))
+    tmpdir = server._owned.tmpdir
+    try:
+        server.pause(for_at_most=0.5)
+        assert services._redis_ping(server.url, 0.2) is not None  # paused: no answer
+        deadline = time.monotonic() + 10
+        while services._redis_ping(server.url, 0.2) is not None:  # it resumes by itself
+            assert time.monotonic() < deadline, "a paused server did not resume by itself"
+        first = server._owned.process
+        server.restart()
+        second = server._owned.process
+        assert first is not None
+        assert second is not None
+        assert second.pid != first.pid
+        assert services._redis_ping(server.url) is None  # same port, answering
+    finally:
+        server.close()
+    assert second.poll() is not None
+    assert not tmpdir.exists()
