@@ -10,7 +10,6 @@ import asyncio
 import json
 import logging
 import math
-import os
 import re
 import socket
 import struct
@@ -187,40 +186,6 @@ async def test_all_keys_of_a_namespace_share_one_slot(
     assert len(keys) >= 10  # session hashes, indexes, tenant set, vectors, records, meta
     assert all(key.startswith(f"{{spine:{ns8}}}:".encode()) for key in keys)
     assert {_slot(key) for key in keys} == {_slot(f"spine:{ns8}".encode())}
-
-
-async def test_both_stores_on_a_redis_cluster(unique_prefix: str) -> None:
-    """Runs only with SPINE_REDIS_CLUSTER_URL (a Redis 8 Cluster): the plugin starts none."""
-    url = os.environ.get("SPINE_REDIS_CLUSTER_URL", "").strip()
-    if not url:
-        pytest.skip("SPINE_REDIS_CLUSTER_URL is not set (a Redis >= 8 Cluster node)")
-    namespaces = [f"{unique_prefix}_{i}" for i in range(3)]  # three namespaces, three slots
-    try:
-        for ns in namespaces:
-            async with RedisCheckpoint.from_url(url, namespace=ns, cluster=True) as checkpoint:
-                await checkpoint.put(State(session_id="a", tenant_id="t"), ttl=60)
-                await checkpoint.put(State(session_id="a", tenant_id="u"), expected_revision=1)
-                with pytest.raises(ConflictError):
-                    await checkpoint.put(State(session_id="a"), expected_revision=1)
-                page = await checkpoint.list_sessions(tenant_id="u")
-                assert [s.session_id for s in page.sessions] == ["a"]
-                assert await checkpoint.prune(before=datetime.now(UTC)) == 1
-            async with RedisMemory.from_url(url, namespace=ns, cluster=True) as memory:
-                items = [
-                    MemoryItem(content=f"hello {i}", session_id="s", metadata={"odd": i % 2})
-                    for i in range(40)
-                ]
-                await memory.save_many(items)
-                hits = await memory.search("hello 3", k=3, session_id="s", filter={"odd": 1})
-                assert hits[0].record.content == "hello 3"
-                assert [r.content for r in await memory.load("s", limit=1)] == ["hello 39"]
-                assert await memory.prune(session_id="s") == 40
-    finally:
-        async with redis.asyncio.RedisCluster.from_url(url) as client:
-            for ns in namespaces:
-                found = [key async for key in client.scan_iter(match=f"{{spine:{ns}}}*")]
-                for key in found:
-                    await client.delete(key)
 
 
 # -- cross-process compare-and-set ----------------------------------------------------------------

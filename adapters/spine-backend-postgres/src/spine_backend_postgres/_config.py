@@ -7,6 +7,7 @@ DSN (a missing driver is reported as a `ConfigError` naming what to install).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -41,6 +42,7 @@ URL_OPTIONS: dict[str, type] = {
     "pool_max_size": int,
     "pool_timeout": float,
     "connect_timeout": float,
+    "command_timeout": float,
     "default_ttl": float,
 }
 """Spine options a URL may carry in its query string (libpq would reject them)."""
@@ -195,6 +197,7 @@ class ConnectOptions:
     pool_max_size: int = 10
     pool_timeout: float = 10.0
     connect_timeout: float = 5.0
+    command_timeout: float = 10.0
     retries: int = 3
 
     def __post_init__(self) -> None:
@@ -203,6 +206,7 @@ class ConnectOptions:
         validate_positive(self.pool_max_size, what="pool_max_size", integer=True)
         validate_positive(self.pool_timeout, what="pool_timeout")
         validate_positive(self.connect_timeout, what="connect_timeout")
+        validate_positive(self.command_timeout, what="command_timeout")
         validate_positive(self.retries, what="retries", integer=True)
         if self.pool_min_size > self.pool_max_size:
             raise ConfigError(
@@ -214,12 +218,26 @@ class ConnectOptions:
         """The `prepare=` argument for each execute: never behind a transaction pooler."""
         return False if self.pooler == "transaction" else None
 
-    def connection_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for every connection the store opens itself."""
+    def connection_kwargs(self, dsn_keys: Collection[str] = ()) -> dict[str, Any]:
+        """Keyword arguments for every connection the store opens itself.
+
+        Socket-level bounds (TCP keepalives, TCP user timeout) are added unless the DSN
+        (whose parameter names are `dsn_keys`) sets them itself: a peer that vanished without
+        closing its socket is then noticed by the kernel, not only by `command_timeout`.
+        """
         kwargs: dict[str, Any] = {
             "autocommit": True,
             "connect_timeout": max(1, round(self.connect_timeout)),
         }
+        socket_bounds = {
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            # Unacknowledged data for this long drops the connection (Linux; ignored elsewhere).
+            "tcp_user_timeout": max(1000, round(self.command_timeout * 1000)),
+        }
+        kwargs.update({k: v for k, v in socket_bounds.items() if k not in dsn_keys})
         if self.pooler == "transaction":
             kwargs["prepare_threshold"] = None
         return kwargs

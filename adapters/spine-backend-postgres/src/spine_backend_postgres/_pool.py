@@ -3,12 +3,27 @@
 A `Connector` owns (or borrows) a `psycopg_pool.AsyncConnectionPool`, opens it lazily,
 retries connection failures a bounded number of times and maps driver errors onto Spine's
 hierarchy, without ever letting the DSN's password into a message.
+
+Every call is bounded in time: `command_timeout` covers waiting for a connection, the
+statement and any retries (first use: connecting and schema setup get the larger of
+`connect_timeout` and `command_timeout`; `health()` the smaller). At the deadline the
+connection's socket is shut down, which wakes the driver at once; cancelling the task instead
+would make psycopg try a server-side cancel against the very server that does not answer.
+No server-side `statement_timeout` is set: it would also cut a legitimately long batch (a
+pipelined `executemany` is one statement to the timer), and it cannot leak to other clients
+of a pooler; the server notices a severed client when it next writes to it.
+A pooled connection whose socket turned readable while idle (the server closed it, e.g. on a
+restart) is discarded before a statement is sent on it, so writes need no blind retry.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import select
+import socket
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager, nullcontext, suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from spine_core.errors import BackendUnavailable, ConfigError, InvalidInput, SpineError
@@ -28,6 +43,42 @@ T = TypeVar("T")
 # SQLSTATEs that mean "the connection, not the statement, failed": class 08 (connection
 # exception) and the server shutting down or starting up (57P01-57P03).
 _CONNECTION_STATES = ("57P01", "57P02", "57P03")
+
+# How long the pool keeps retrying a failed connect in the background before it gives up and
+# lets the next call start afresh. psycopg_pool's default (5 min of exponential backoff) is what
+# made the first call after an outage wait for the next backoff step, up to tens of seconds.
+_RECONNECT_WINDOW = 1.0
+
+
+class _Expired(Exception):
+    """The call's deadline passed (internal: turned into `BackendUnavailable`)."""
+
+
+def _stale(conn: AsyncConnection[Any]) -> bool:
+    """True when an idle pooled connection cannot be used.
+
+    It is closed, broken, or its socket is readable although no statement is running (the
+    server closed it or sent its last words). A `select` with a zero timeout: no round trip,
+    so a healthy connection costs nothing.
+    """
+    if conn.closed or conn.broken:
+        return True
+    try:
+        fd = conn.pgconn.socket
+        readable, _, _ = select.select([fd], [], [], 0)
+    except Exception:  # OSError, ValueError, or psycopg's own error on a dead pgconn
+        return True
+    return bool(readable)
+
+
+def _sever(conn: AsyncConnection[Any]) -> None:
+    """Shut the connection's socket down so a driver waiting on it fails now."""
+    try:
+        dup = socket.socket(fileno=os.dup(conn.pgconn.socket))
+    except Exception:  # already closed: nothing waits on it
+        return
+    with dup, suppress(OSError):
+        dup.shutdown(socket.SHUT_RDWR)
 
 
 def is_connection_error(exc: BaseException) -> bool:
@@ -141,14 +192,18 @@ class Connector:
             return
         assert self.target is not None
         target = self.target
+        from psycopg.conninfo import conninfo_to_dict
+
+        kwargs = self.options.connection_kwargs(conninfo_to_dict(target.dsn))
 
         async def attempt() -> None:
             from psycopg import AsyncConnection
 
             # A direct connection fails fast with the driver's reason (connection refused,
-            # bad password...), where a pool would only time out.
+            # bad password...), where a pool would only time out. The asyncio timeout around
+            # the retries is the outer bound; libpq's connect_timeout bounds each attempt.
             try:
-                conn = await AsyncConnection.connect(target.dsn, **self.options.connection_kwargs())
+                conn = await AsyncConnection.connect(target.dsn, **kwargs)
                 async with conn:
                     await bootstrap(conn)
             except psycopg.Error as exc:
@@ -157,21 +212,30 @@ class Connector:
                     raise
                 raise mapped from None
 
-        await retry_transient(
-            attempt,
-            transient=(OperationalError, PoolTimeout),
-            what=self.where,
-            attempts=self.options.retries,
-        )
+        budget = max(self.options.connect_timeout, self.options.command_timeout)
+        try:
+            async with asyncio.timeout(budget):
+                await retry_transient(
+                    attempt,
+                    transient=(OperationalError, PoolTimeout),
+                    what=self.where,
+                    attempts=self.options.retries,
+                )
+        except TimeoutError:
+            raise BackendUnavailable(
+                f"{self.where} did not answer within {budget:g}s "
+                "(max of connect_timeout and command_timeout)"
+            ) from None
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             target.dsn,
-            kwargs=self.options.connection_kwargs(),
+            kwargs=kwargs,
             min_size=self.options.pool_min_size,
             max_size=self.options.pool_max_size,
             timeout=self.options.pool_timeout,
             open=False,
             name="spine-postgres",
             configure=configure,
+            reconnect_timeout=_RECONNECT_WINDOW,
         )
         await pool.open(wait=False)
         self._pool = pool
@@ -187,12 +251,14 @@ class Connector:
         op: Callable[[AsyncConnection[Any]], Awaitable[T]],
         *,
         retry: bool = True,
+        limit: float | None = None,
     ) -> T:
-        """Run `op` on a pooled connection.
+        """Run `op` on a pooled connection, within `limit` seconds (default `command_timeout`).
 
         Failing to get a connection is always retried. A connection lost *during* `op` is
         retried only when `retry` (the operation is idempotent); otherwise the outcome is
         unknown and `BackendUnavailable` says so rather than risk applying a write twice.
+        A write that never reached the server is reported as not applied.
         """
         from psycopg import OperationalError
         from psycopg_pool import PoolTimeout
@@ -200,31 +266,74 @@ class Connector:
         pool = self._pool
         if pool is None:
             raise BackendUnavailable(f"{self.where}: the store is closed")
+        budget = self.options.command_timeout if limit is None else limit
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        sent = False  # whether `op` started on a live connection in the last attempt
+        expired = False
+
+        def expire(conn: AsyncConnection[Any]) -> None:
+            nonlocal expired
+            expired = True
+            _sever(conn)
 
         async def attempt() -> T:
-            async with pool.connection(timeout=self.options.pool_timeout) as conn:
-                try:
-                    return await op(conn)
-                except SpineError:
-                    raise
-                except OperationalError as exc:
-                    if not is_connection_error(exc):
-                        raise map_error(exc, self.where) from None
-                    if not retry:
-                        raise BackendUnavailable(
-                            f"{self.where}: connection lost during a write; it may or may not "
-                            f"have been applied ({_detail(exc)})"
-                        ) from None
-                    raise
-                except Exception as exc:
-                    mapped = map_error(exc, self.where)
-                    if mapped is exc:
+            nonlocal sent
+            sent = False
+            # Stale connections (all of the pool's, after a server restart) are discarded,
+            # each costing no round trip; a fresh one follows.
+            for _ in range(self.options.pool_max_size + 1):
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise _Expired
+                wait = min(self.options.pool_timeout, remaining)
+                async with pool.connection(timeout=wait) as conn:
+                    if _stale(conn):
+                        await conn.close()  # the pool replaces it
+                        continue
+                    sent = True
+                    timer = loop.call_at(deadline, expire, conn)
+                    try:
+                        return await op(conn)
+                    except SpineError:
                         raise
-                    raise mapped from None
+                    except OperationalError as exc:
+                        if expired:
+                            raise _Expired from None
+                        if not is_connection_error(exc):
+                            raise map_error(exc, self.where) from None
+                        if not retry:
+                            raise BackendUnavailable(
+                                f"{self.where}: connection lost during a write; it may or may "
+                                f"not have been applied ({_detail(exc)})"
+                            ) from None
+                        raise
+                    except Exception as exc:
+                        if expired:
+                            raise _Expired from None
+                        mapped = map_error(exc, self.where)
+                        if mapped is exc:
+                            raise
+                        raise mapped from None
+                    finally:
+                        timer.cancel()
+            raise PoolTimeout("every pooled connection was stale")
 
-        return await retry_transient(
-            attempt,
-            transient=(OperationalError, PoolTimeout),
-            what=self.where,
-            attempts=self.options.retries,
-        )
+        try:
+            async with asyncio.timeout_at(deadline + 0.5):  # a backstop: `expire` acts first
+                return await retry_transient(
+                    attempt,
+                    transient=(OperationalError, PoolTimeout),
+                    what=self.where,
+                    attempts=self.options.retries,
+                )
+        except (_Expired, TimeoutError):
+            if sent and not retry:
+                raise BackendUnavailable(
+                    f"{self.where} did not answer a write within {budget:g}s; "
+                    "it may or may not have been applied"
+                ) from None
+            raise BackendUnavailable(
+                f"{self.where} did not answer within {budget:g}s"
+                + ("" if sent else "; nothing was sent")
+            ) from None

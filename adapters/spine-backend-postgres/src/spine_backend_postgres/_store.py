@@ -35,6 +35,7 @@ class PostgresStore(StoreBase):
         pool_timeout: float,
         connect_timeout: float,
         retries: int,
+        command_timeout: float = ConnectOptions.command_timeout,
     ) -> ConnectOptions:
         """Validate the connection options and set up `self._db`; no I/O."""
         options = ConnectOptions(
@@ -43,6 +44,7 @@ class PostgresStore(StoreBase):
             pool_max_size=pool_max_size,
             pool_timeout=pool_timeout,
             connect_timeout=connect_timeout,
+            command_timeout=command_timeout,
             retries=retries,
         )
         self._db = Connector(
@@ -70,7 +72,9 @@ class PostgresStore(StoreBase):
         async def ping(conn: AsyncConnection[Any]) -> None:
             await conn.execute("SELECT 1", prepare=prepare)
 
-        await self._db.run(ping)
+        # A health probe answers "is it up?" quickly, even when statements may run long.
+        options = self._db.options
+        await self._db.run(ping, limit=min(options.command_timeout, options.connect_timeout))
 
     # -- helpers ------------------------------------------------------------------------------
     async def _one(self, query: bytes, params: Any, *, fetch: bool = True) -> Any:

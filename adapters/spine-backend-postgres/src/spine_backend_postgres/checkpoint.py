@@ -298,6 +298,7 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
         pool_max_size: int = 10,
         pool_timeout: float = 10.0,
         connect_timeout: float = 5.0,
+        command_timeout: float = 10.0,
         retries: int = 3,
     ) -> None:
         """Configure the store; no I/O happens until first use.
@@ -325,6 +326,7 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
             pool_max_size=pool_max_size,
             pool_timeout=pool_timeout,
             connect_timeout=connect_timeout,
+            command_timeout=command_timeout,
             retries=retries,
         )
         self._names = Names(self.schema, self.table_prefix)

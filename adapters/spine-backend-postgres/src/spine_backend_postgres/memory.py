@@ -216,6 +216,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         pool_max_size: int = 10,
         pool_timeout: float = 10.0,
         connect_timeout: float = 5.0,
+        command_timeout: float = 10.0,
         retries: int = 3,
     ) -> None:
         """Configure the store; no I/O happens until first use.
@@ -264,6 +265,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
             pool_max_size=pool_max_size,
             pool_timeout=pool_timeout,
             connect_timeout=connect_timeout,
+            command_timeout=command_timeout,
             retries=retries,
         )
         self._names = Names(self.schema, self.table_prefix)
@@ -526,7 +528,8 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
                     conn.prepare_threshold = threshold
 
         # Ids are minted before the first attempt, so a retry after a lost commit is harmless.
-        await self._db.run(write)
+        # A batch gets command_timeout per 500 rows (each row updates the HNSW index).
+        await self._db.run(write, limit=self._db.options.command_timeout * max(1, len(rows) / 500))
 
     async def forget(self, record_id: str) -> bool:
         """Delete one record; `True` if it existed."""

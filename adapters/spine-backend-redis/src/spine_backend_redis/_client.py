@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from spine_core.errors import ConfigError
+from spine_core.errors import BackendUnavailable, ConfigError
 from spine_core.redact import redact_text, redact_url
 from spine_core.retry import retry_transient
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_URL",
+    "SOCKET_TIMEOUT",
     "Connection",
     "Script",
     "as_float",
@@ -42,9 +43,15 @@ _SCHEMES = ("redis", "rediss", "unix")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 
-# Our defaults for a client we build: a dead host fails within seconds instead of hanging,
-# and redis-py does not retry on its own (we retry, bounded, in `Connection.run`).
-_CLIENT_DEFAULTS: dict[str, Any] = {"socket_connect_timeout": 5.0, "socket_timeout": 30.0}
+# Our defaults for a client we build: a dead or paused server fails within seconds instead of
+# hanging (redis-py's defaults wait forever, and retry each command three more times with
+# up to 10 s of backoff: 90 s against a paused server with a 30 s timeout). redis-py's own
+# retries are switched off in `Connection.open`: `Connection.run` is the one retry policy.
+SOCKET_TIMEOUT = 5.0
+_CLIENT_DEFAULTS: dict[str, Any] = {
+    "socket_connect_timeout": SOCKET_TIMEOUT,
+    "socket_timeout": SOCKET_TIMEOUT,
+}
 
 
 def split_url_options(url: str, names: Sequence[str]) -> tuple[str, dict[str, str]]:
@@ -260,11 +267,14 @@ class Connection:
             return
         from redis.asyncio import Redis
         from redis.asyncio.cluster import RedisCluster
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
         assert self._url is not None
         factory: Any = RedisCluster if self._cluster else Redis
+        defaults = {**_CLIENT_DEFAULTS, "retry": Retry(NoBackoff(), 0)}
         try:
-            self._client = factory.from_url(self._url, **{**_CLIENT_DEFAULTS, **self._options})
+            self._client = factory.from_url(self._url, **{**defaults, **self._options})
         except (TypeError, ValueError) as exc:
             # redis-py's messages may quote the URL; never echo it unredacted.
             raise ConfigError(
@@ -281,9 +291,13 @@ class Connection:
     async def run(self, operation: Callable[[Any], Awaitable[T]]) -> T:
         """Run `operation(client)`, retrying transient failures a bounded number of times.
 
-        Connection errors and timeouts are retried with backoff, then raise
-        `BackendUnavailable`; refused credentials fail at once with `ConfigError`.
+        Lost or refused connections are retried with backoff, then raise
+        `BackendUnavailable`; a timeout raises it at once (a server that does not answer
+        within `socket_timeout` is not helped by being asked again); refused credentials fail
+        at once with `ConfigError`. Writes are idempotent scripts, so retrying one is safe.
         """
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
         client = self.client
         refused, transient = _errors()
 
@@ -293,6 +307,12 @@ class Connection:
             except refused as exc:
                 raise ConfigError(
                     f"{self.what} refused the credentials: {redact_text(str(exc))}"
+                ) from None
+            except (RedisTimeoutError, TimeoutError) as exc:
+                limit = self._options.get("socket_timeout", SOCKET_TIMEOUT)
+                raise BackendUnavailable(
+                    f"{self.what} did not answer within {limit}s (socket_timeout): "
+                    f"{redact_text(str(exc)) or type(exc).__name__}"
                 ) from None
 
         return await retry_transient(

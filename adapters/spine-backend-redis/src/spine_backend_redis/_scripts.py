@@ -49,12 +49,11 @@ CHECKPOINT_PUT = Script(
     """
 local cur = redis.call('HMGET', KEYS[1], 'rev', 'write', 'tenant')
 local rev = tonumber(cur[1]) or 0
-if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= rev then
-  -- The same write token means this very put already applied and only its reply was
-  -- lost (the client retried after a dropped connection): report success, not a conflict.
-  if cur[2] == ARGV[9] then return {1, rev} end
-  return {0, rev}
-end
+-- The same write token means this very put already applied and only its reply was lost
+-- (the client retried after a dropped connection): report success, and apply nothing twice
+-- (no conflict for a compare-and-set, no second revision for a plain put).
+if cur[2] == ARGV[9] then return {1, rev} end
+if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= rev then return {0, rev} end
 local tenant = ARGV[4] == '1' and ARGV[5] or false
 local old = cur[3]
 if rev == 0 then

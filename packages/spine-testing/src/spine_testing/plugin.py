@@ -47,6 +47,16 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
+def redis_cluster_url() -> str:
+    """URL of one node of a Redis ≥ 8 Cluster (``SPINE_REDIS_CLUSTER_URL`` or a throwaway one).
+
+    The throwaway cluster has three masters with one replica each; a failover test may stop a
+    master through :func:`spine_testing.services.started_redis_cluster`.
+    """
+    return service_url(services.redis_cluster_service())
+
+
+@pytest.fixture(scope="session")
 def postgres_url() -> str:
     """URL of a PostgreSQL ≥ 18 server with pgvector where tests may create schemas/extensions."""
     return service_url(services.postgres_service())

