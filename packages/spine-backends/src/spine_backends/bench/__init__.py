@@ -36,6 +36,7 @@ __all__ = [
     "NullProgress",
     "Progress",
     "memory_goals",
+    "metric_value",
     "run_bench",
 ]
 

@@ -60,7 +60,8 @@ def _misses(ax: Axes, mem: dict[str, Any], metric: str, values: list[float]) -> 
             ax.plot([row["size"]], [value], "x", color=_MISS, markersize=9, markeredgewidth=2)
 
 
-def _by_size(ax: Axes, result: dict[str, Any], metric: str) -> bool:
+def _by_size(ax: Axes, result: dict[str, Any], metric: str, empty: tuple[float, float]) -> bool:
+    """One line per backend and corpus; `empty` is the y range shown when nothing was measured."""
     drawn = False
     for label, mem in _series(result):
         rows = [r for r in mem["sizes"] if metric_value(r, metric) is not None]
@@ -70,9 +71,13 @@ def _by_size(ax: Axes, result: dict[str, Any], metric: str) -> bool:
         ax.plot([r["size"] for r in rows], values, "o-", label=label, markersize=4)
         _misses(ax, {"sizes": rows}, metric, values)
         drawn = True
-    ax.set_xscale("log")
     ax.set_xlabel("records in the store")
     ax.grid(True, which="both", alpha=0.3)
+    if drawn:
+        ax.set_xscale("log")
+    else:
+        ax.set_ylim(*empty)
+        ax.text(0.5, 0.5, "not measured", transform=ax.transAxes, ha="center", color=_TARGET)
     return drawn
 
 
@@ -143,7 +148,7 @@ def write_chart(result: dict[str, Any], path: str | Path) -> Path:
     (a, b, c), (d, e, f) = fig.subplots(2, 3)
     _checkpoint_panel(a, result)
 
-    if _by_size(b, result, "search_p50_ms"):
+    if _by_size(b, result, "search_p50_ms", (0.1, 100.0)):
         b.legend(fontsize=7)
     b.set_yscale("log")
     b.set_ylabel("search p50 (ms, k=10)")
@@ -151,7 +156,7 @@ def write_chart(result: dict[str, Any], path: str | Path) -> Path:
     _target_line(b, TARGETS["ann_p50_ms"], "ANN ≤ 10 ms at 100k")
     _target_line(b, TARGETS["sqlite_exact_p50_ms"], "SQLite exact ≤ 20 ms at 100k")
 
-    if _by_size(c, result, "recall_at_10"):
+    if _by_size(c, result, "recall_at_10", (0.85, 1.01)):
         c.legend(fontsize=7, loc="lower left")
     recalls = [r["recall_at_10"] for _, mem in _series(result) for r in mem["sizes"]]
     c.set_ylim(max(0.0, min([*recalls, 0.9]) - 0.05), 1.01)  # the region around the target
@@ -159,7 +164,7 @@ def write_chart(result: dict[str, Any], path: str | Path) -> Path:
     c.set_title("Recall@10")
     _target_line(c, TARGETS["ann_recall_at_10"], "ANN ≥ 0.95")
 
-    if _by_size(d, result, "save_many_per_s"):
+    if _by_size(d, result, "save_many_per_s", (100.0, 100_000.0)):
         d.legend(fontsize=7)
     d.set_yscale("log")
     d.set_ylabel("save_many (records / s)")
