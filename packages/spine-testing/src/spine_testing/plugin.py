@@ -113,9 +113,27 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"spine services (started on first use; {policy}): {', '.join(plan)}"
 
 
+# Sessions open in this process. pytester runs whole pytest sessions *inside* the outer one;
+# when such an inner session finished it used to stop the outer run's servers, whose URLs the
+# outer session-scoped fixtures still held (every later test then met "connection refused").
+_open_sessions = 0
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Count the session, so only the outermost one stops the servers."""
+    global _open_sessions
+    _open_sessions += 1
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Stop the servers this process started (``atexit`` covers runs that never get here)."""
-    services.stop_all()
+    """Stop the servers this process started, when the outermost session ends.
+
+    ``atexit`` covers runs that never get here.
+    """
+    global _open_sessions
+    _open_sessions = max(0, _open_sessions - 1)
+    if _open_sessions == 0:
+        services.stop_all()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
