@@ -211,6 +211,9 @@ FLAG_VALUES: dict[str, Any] = {
     "big": 2**60,
     "big_plus_one": 2**60 + 1,
     "half": 0.5,
+    # Past float range (issue 14, defect 7): the shadow is a tag, never confused with a str.
+    "huge": 10**400,
+    "huge_spelled": f"int:{10**400}",
 }
 FILTERS: list[dict[str, str | int | float | bool]] = [
     {"flag": True},
@@ -224,10 +227,13 @@ FILTERS: list[dict[str, str | int | float | bool]] = [
     {"flag": float(2**60)},
     {"flag": 0.5},
     {"flag": "true"},
+    {"flag": 10**400},
+    {"flag": -(10**400)},
+    {"flag": f"int:{10**400}"},
 ]
 
 
-@pytest.mark.parametrize("flt", FILTERS, ids=repr)
+@pytest.mark.parametrize("flt", FILTERS, ids=lambda f: repr(f)[:40])
 async def test_filter_follows_json_equality(
     make_store: Callable[..., QdrantMemory], flt: dict[str, str | int | float | bool]
 ) -> None:
@@ -243,6 +249,19 @@ async def test_filter_follows_json_equality(
         got = {h.record.metadata["name"] for h in await store.search("record", k=50, filter=flt)}
     want = {h.record.metadata["name"] for h in await reference.search("record", k=50, filter=flt)}
     assert got == want
+
+
+async def test_integers_past_float_range_round_trip_in_a_batch(
+    make_store: Callable[..., QdrantMemory],
+) -> None:
+    # Was a raw OverflowError after 256 of 301 records were written (issue 14, defect 7).
+    items = [MemoryItem(content=f"item {i}", session_id="s") for i in range(300)]
+    items.append(MemoryItem(content="item huge", session_id="s", metadata={"n": 10**400}))
+    async with make_store() as store:
+        await store.save_many(items)
+        loaded = await store.load("s", limit=301)
+        assert len(loaded) == 301
+        assert loaded[-1].metadata == {"n": 10**400}
 
 
 async def test_filter_on_any_key(make_store: Callable[..., QdrantMemory]) -> None:

@@ -60,6 +60,19 @@ def shadow_path(key: str) -> str:
     return "fx.k" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
+def _wide_int_shadow(value: int) -> float | str:
+    """The filterable stand-in of an int past 2**53: a float, or past float range a tag.
+
+    An int beyond ±1.8e308 has no float (`float(10**400)` overflows), so its shadow is the
+    string ``"int:<digits>"``; a filter on it matches that string and is re-checked exactly,
+    so a str metadata value spelled the same way can never be confused with it.
+    """
+    try:
+        return float(value)
+    except OverflowError:
+        return f"int:{value}"
+
+
 def encode_payload(
     *,
     content: str,
@@ -76,7 +89,7 @@ def encode_payload(
             if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _EXACT_INT:
                 # Beyond 2**53 only float comparisons are portable (gRPC and the server's
                 # JSON have 64-bit integers); filters on such values are re-checked exactly.
-                value = float(value)
+                value = _wide_int_shadow(value)
             path = shadow_path(key)
             (plain if path.startswith("f.") else hashed)[path.partition(".")[2]] = value
     payload: dict[str, Any] = {
@@ -126,9 +139,14 @@ def _equals(key: str, value: str | int | float | bool) -> tuple[models.FieldCond
 
     path = shadow_path(key)
     if isinstance(value, bool | str):
-        return models.FieldCondition(key=path, match=models.MatchValue(value=value)), False
+        # A str spelled like a wide int's tag also matches that int's shadow: re-check it.
+        tagged = isinstance(value, str) and value.startswith("int:")
+        return models.FieldCondition(key=path, match=models.MatchValue(value=value)), tagged
     # Numbers: a point range compares int and float payloads numerically, never booleans.
-    as_float = float(value)
+    shadow = _wide_int_shadow(value) if isinstance(value, int) else value
+    if isinstance(shadow, str):  # beyond float range: the tagged shadow, re-checked exactly
+        return models.FieldCondition(key=path, match=models.MatchValue(value=shadow)), True
+    as_float = float(shadow)
     # Past 2**53 floats are sparser than ints and the shadow holds such ints as floats, so
     # the range may admit neighbours: re-check those hits exactly.
     inexact = abs(value) > _EXACT_INT
