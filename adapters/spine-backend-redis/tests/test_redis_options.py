@@ -47,3 +47,19 @@ async def test_known_client_options_still_work(store: type, redis_url: str) -> N
         assert health.ok, health.error
     finally:
         await built.aclose()
+
+
+@pytest.mark.parametrize("path", ["/notadb", "/0x1", "/-1", "/?db=x"])
+def test_a_database_that_is_not_a_number_is_refused(path: str) -> None:
+    # redis-py silently used database 0 for these (issue 14, defect 18).
+    with pytest.raises(ConfigError, match="must be a number"):
+        RedisCheckpoint(f"redis://127.0.0.1:6379{path}")
+
+
+async def test_a_database_the_server_lacks_is_a_config_error(redis7: str) -> None:
+    from urllib.parse import urlsplit, urlunsplit
+
+    store = RedisCheckpoint(urlunsplit(urlsplit(redis7)._replace(path="/9999")))
+    with pytest.raises(ConfigError, match="no such database"):
+        await store.get("s")
+    await store.aclose()

@@ -91,6 +91,31 @@ def is_connection_error(exc: BaseException) -> bool:
     return state is None or state.startswith("08") or state in _CONNECTION_STATES
 
 
+# libpq reports these connect failures without a SQLSTATE; none is helped by a retry, so
+# they are configuration errors, raised at once (a refused or lost connection is retried).
+_CONFIG_FAILURES = (
+    "password authentication failed",
+    "no password supplied",
+    "does not exist",  # role "x" / database "x"
+    "no pg_hba.conf entry",
+    "invalid sslmode value",
+    "invalid port number",
+    "invalid connection option",
+    "invalid integer value",
+    "invalid value for parameter",
+    "server does not support SSL",
+)
+
+
+def is_config_failure(exc: BaseException) -> bool:
+    """True for a connect failure that only a configuration change fixes (bad password, …)."""
+    from psycopg import OperationalError
+
+    return isinstance(exc, OperationalError) and any(
+        marker in str(exc) for marker in _CONFIG_FAILURES
+    )
+
+
 def _detail(exc: BaseException) -> str:
     return redact_text(f"{type(exc).__name__}: {exc}".strip())
 
@@ -207,6 +232,8 @@ class Connector:
                 async with conn:
                     await bootstrap(conn)
             except psycopg.Error as exc:
+                if is_config_failure(exc):
+                    raise ConfigError(f"{self.where}: {_detail(exc)}") from None
                 mapped = exc if is_connection_error(exc) else map_error(exc, self.where)
                 if mapped is exc:
                     raise

@@ -242,6 +242,7 @@ class Connection:
             raise ConfigError("cluster=True applies to a URL; inject a RedisCluster client instead")
         if url is not None:
             _check_client_options(url, client_options, cluster=cluster)
+            _check_database(url)
         self._url = url
         self._cluster = cluster
         self._options = dict(client_options)
@@ -296,6 +297,7 @@ class Connection:
         within `socket_timeout` is not helped by being asked again); refused credentials fail
         at once with `ConfigError`. Writes are idempotent scripts, so retrying one is safe.
         """
+        from redis.exceptions import ResponseError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
         client = self.client
@@ -308,6 +310,12 @@ class Connection:
                 raise ConfigError(
                     f"{self.what} refused the credentials: {redact_text(str(exc))}"
                 ) from None
+            except ResponseError as exc:
+                if not _database_problem(exc):
+                    raise
+                raise ConfigError(
+                    f"{self.what} has no such database ({self.target}): {redact_text(str(exc))}"
+                ) from None
             except (RedisTimeoutError, TimeoutError) as exc:
                 limit = self._options.get("socket_timeout", SOCKET_TIMEOUT)
                 raise BackendUnavailable(
@@ -318,6 +326,28 @@ class Connection:
         return await retry_transient(
             attempt, transient=transient, what=self.what, attempts=self.retries
         )
+
+
+def _check_database(url: str) -> None:
+    """The URL's database is a number (``redis://host/3``); redis-py silently uses 0 otherwise."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        return  # unix:// sockets name their database in the query only
+    path = parts.path.strip("/")
+    values = ([path] if path else []) + parse_qs(parts.query).get("db", [])
+    for value in values:
+        if not value.isascii() or not value.isdigit():
+            raise ConfigError(
+                f"the Redis database in {redact_url(url)} must be a number (e.g. /0), "
+                f"got {value[:40]!r}"
+            )
+
+
+def _database_problem(exc: BaseException) -> bool:
+    # SELECT of a database the server does not have fails on connect with this reply.
+    return "DB index is out of range" in str(exc) or "invalid DB index" in str(exc)
 
 
 @functools.cache
