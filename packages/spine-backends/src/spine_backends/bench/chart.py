@@ -51,6 +51,7 @@ def _target_line(ax: Axes, value: float, label: str) -> None:
         ha="right",
         fontsize=7,
         color=_TARGET,
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
     )
 
 
