@@ -260,7 +260,6 @@ async def test_an_older_state_version_goes_through_migrate(
         assert await store.revision("old") == 2
 
 
-@pytest.mark.xfail(strict=False, reason="needs spinekit State vocabulary (h1)")
 async def test_a_run_paused_for_approval_resumes(url: str, schema_on: SchemaOn) -> None:
     schema = schema_on(url)
     write_spinekit(url, schema, {"paused": (PAUSED, 5)})

@@ -204,7 +204,6 @@ async def test_an_older_state_version_goes_through_migrate(
         assert await store.get("old") == State(session_id="old", step=5)
 
 
-@pytest.mark.xfail(strict=False, reason="needs spinekit State vocabulary (h1)")
 async def test_a_run_paused_for_approval_resumes(url: str, prefix: str) -> None:
     write_spinekit(url, prefix, {"paused": PAUSED})
     async with RedisCheckpoint.from_url(url, prefix=prefix) as store:

@@ -193,7 +193,6 @@ async def test_an_older_state_version_goes_through_migrate(
         assert await store.revision("old") == 2
 
 
-@pytest.mark.xfail(strict=False, reason="needs spinekit State vocabulary (h1)")
 async def test_a_run_paused_for_approval_resumes(db_path: Path) -> None:
     write_spinekit(db_path, {"paused": (PAUSED, 5)})
     async with SQLiteCheckpoint(db_path) as store:
