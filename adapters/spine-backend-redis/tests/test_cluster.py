@@ -18,7 +18,7 @@ import redis
 from spine_backend_redis import RedisCheckpoint, RedisMemory
 from spine_core import MemoryItem, State
 from spine_core.errors import ConflictError
-from spine_testing import CheckpointStoreContract, MemoryContract
+from spine_testing import CheckpointStoreContract, Intermittent, MemoryContract
 from spine_testing.plugin import skip_or_fail
 from spine_testing.services import RedisCluster, started_redis_cluster
 
@@ -41,8 +41,11 @@ def nsc(redis_cluster_url: str, unique_prefix: str) -> Iterator[str]:
 
 # redis-py's asyncio RedisCluster (7.4) fails when many tasks send their first commands at once
 # on fresh node connections: "AttributeError: 'NoneType' object has no attribute 'writelines'"
-# from the driver's own connect path. Not ours to patch; strict, so a fixed driver shows up.
-_DRIVER_RACE = "redis-py asyncio RedisCluster: concurrent first commands race on connect"
+# from the driver's own connect path. Not ours to patch. Most runs show it, some do not (it
+# is a race), so it is an intermittent expected failure: reported either way, never hidden.
+_DRIVER_RACE = Intermittent(
+    "redis-py asyncio RedisCluster: concurrent first commands race on connect"
+)
 
 
 class TestClusterCheckpoint(CheckpointStoreContract):

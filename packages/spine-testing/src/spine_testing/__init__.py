@@ -12,7 +12,7 @@ print(report.render())  # per check, then the level (none < base < validated < s
 """
 
 from .context import CheckContext, StoreFactory
-from .contracts import CheckpointStoreContract, MemoryContract
+from .contracts import CheckpointStoreContract, Intermittent, MemoryContract
 from .crossprocess import cas_across_processes
 from .expect import CheckFailed, CheckSkipped, NotAdvertised
 from .factories import factory_for, shared_factory
@@ -31,6 +31,7 @@ __all__ = [
     "CheckSkipped",
     "CheckpointStoreContract",
     "ConformanceReport",
+    "Intermittent",
     "Level",
     "MemoryContract",
     "NotAdvertised",
