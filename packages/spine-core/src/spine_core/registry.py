@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from typing import Any, cast
 
-from ._backends import BACKENDS, install_hint, known_kinds, plugin_schemes, refresh_schemes
+from . import _backends
+from ._backends import install_hint, known_kinds, plugin_schemes, refresh_schemes
 from ._spi_version import check_spi_version
 from .capabilities import Kind
 from .errors import ConfigError
@@ -59,9 +60,9 @@ MemoryFactory = Callable[..., Memory]
 """A factory of memory stores (spinekit's name)."""
 
 INSTALL_HINTS: dict[str, str] = {
-    row.name: row.install for row in BACKENDS.values() if row.install is not None
+    row.name: row.install for row in _backends.BACKENDS.values() if row.install is not None
 }
-"""Which distribution provides each first-party backend (derived from `BACKENDS`)."""
+"""Which distribution provides each first-party backend (a snapshot of the backend table)."""
 
 _lock = threading.RLock()
 _plain_lock = threading.Lock()
@@ -302,7 +303,7 @@ def _miss_message(kind: Kind, name: str) -> str:
             f"backend {name!r} keeps no {kind} data (it offers {other} only). "
             f"{kind.capitalize()} backends available: {listing}"
         )
-    known = [n for n, row in BACKENDS.items() if kind in row.kinds]
+    known = [n for n, row in _backends.BACKENDS.items() if kind in row.kinds]
     message = (
         f"no {kind} backend named {name!r}{suggest(name, [*available, *known])}. "
         f"Installed {kind} backends: {listing}"
@@ -451,7 +452,8 @@ def list_plugins() -> list[PluginInfo]:
             row.loaded = True  # imported, but it registered no backend
         else:
             row.unknown = True
-    for name in BACKENDS:
+    table = _backends.BACKENDS
+    for name in table:
         rows.setdefault(name, _Row(missing=True))  # first-party, not installed here
     declared: dict[str, list[str]] = {}
     for scheme, name in sorted(plugin_schemes().items()):
@@ -459,7 +461,7 @@ def list_plugins() -> list[PluginInfo]:
     out = []
     for name, row in sorted(rows.items()):
         dist = row.eps[0].dist if row.eps else None
-        backend = BACKENDS.get(name)
+        backend = table.get(name)
         kinds = tuple(k for k in KINDS if k in row.kinds)
         loaded = [registered[k][name] for k in kinds if name in registered[k]]
         spi = next((getattr(f, "SPI_VERSION", None) for f in loaded), None)
