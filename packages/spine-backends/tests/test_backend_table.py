@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from importlib import metadata as importlib_metadata
+from pathlib import Path
 from types import MappingProxyType
 
 import pytest
@@ -108,3 +109,12 @@ def test_an_unknown_scheme_lists_the_known_ones() -> None:
     for scheme in ("sqlite://", "redis://", "rediss://", "postgresql://", "memory://"):
         assert scheme in message
     assert "qdrant://" not in message  # memory only
+
+
+def test_where_a_url_keeps_its_data_comes_from_the_table() -> None:
+    from spine_backends._targets import location
+
+    assert location("qdrant+local:///vectors") == str((Path("vectors")).resolve())
+    assert location("sqlite://") == "memory (gone when the process exits)"
+    assert location("vector://") == "memory (gone when the process exits)"
+    assert location("redis://:secret@localhost:6379/0") == "redis://:***@localhost:6379/0"

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from types import MappingProxyType
+from typing import Literal
 
 from .capabilities import Kind
 
@@ -31,6 +32,7 @@ __all__ = [
     "lazy_classes",
     "plugin_schemes",
     "refresh_schemes",
+    "scheme_storage",
 ]
 
 SCHEME_ENTRY_POINT_GROUP = "spine.schemes"
@@ -53,6 +55,8 @@ class Backend:
     """Each kind's class as `module:attr`, imported lazily (first-party backends only)."""
     service: str | None = None
     """The server its tests need (the kit's service recipe), None when embedded."""
+    file_schemes: tuple[str, ...] = ()
+    """Those of `schemes` whose URL names a local file or directory (`x:///relative/path`)."""
 
 
 def _table(*rows: Backend) -> Mapping[str, Backend]:
@@ -81,6 +85,7 @@ BACKENDS: Mapping[str, Backend] = _table(
         name="sqlite",
         kinds=("checkpoint", "memory"),
         schemes=("sqlite",),
+        file_schemes=("sqlite",),
         install="spine-backends",
         classes={
             "checkpoint": "spine_backend_sqlite.checkpoint:SQLiteCheckpoint",
@@ -121,6 +126,7 @@ BACKENDS: Mapping[str, Backend] = _table(
         name="qdrant",
         kinds=("memory",),
         schemes=("qdrant", "qdrants", "qdrant+local"),
+        file_schemes=("qdrant+local",),
         install="spine-backends[qdrant]",
         classes={"memory": "spine_backend_qdrant.memory:QdrantMemory"},
         service="qdrant",
@@ -190,6 +196,20 @@ def backend_for_scheme(scheme: str, kind: Kind) -> str | None:
     if rows:
         return rows[0].name
     return plugin_schemes().get(scheme)
+
+
+def scheme_storage(scheme: str) -> Literal["in-process", "file", "remote"]:
+    """Where a first-party URL scheme keeps data: in the process, in a local file, or elsewhere.
+
+    In-process: the stores that ship with spine-core. Anything unknown counts as remote.
+    """
+    scheme = scheme.lower()
+    for row in BACKENDS.values():
+        if scheme in row.file_schemes:
+            return "file"
+        if scheme in row.schemes and row.install is None:
+            return "in-process"
+    return "remote"
 
 
 def known_schemes(kind: Kind) -> list[str]:

@@ -19,6 +19,7 @@ from ._backends import (
     known_schemes,
     lazy_classes,
     plugin_schemes,
+    scheme_storage,
 )
 from ._spi_version import SPI_VERSION, check_spi_version
 from .base import *  # noqa: F403 - the bases and their hook types, whatever base.py exports
@@ -113,6 +114,7 @@ __all__ = [
     "redact_text",
     "redact_url",
     "retry_transient",
+    "scheme_storage",
     "url_options",
     "validate_before",
     "validate_content",
