@@ -118,3 +118,18 @@ def test_where_a_url_keeps_its_data_comes_from_the_table() -> None:
     assert location("sqlite://") == "memory (gone when the process exits)"
     assert location("vector://") == "memory (gone when the process exits)"
     assert location("redis://:secret@localhost:6379/0") == "redis://:***@localhost:6379/0"
+
+
+def test_each_row_s_service_is_what_its_adapter_releases_against() -> None:
+    import tomllib
+
+    repo = Path(__file__).resolve().parents[3]
+    for row in BACKENDS.values():
+        if row.install is None:
+            continue  # ships inside spine-core
+        modules = {path.partition(".")[0] for path in row.classes.values()}
+        [module] = modules
+        pyproject = repo / "adapters" / module.replace("_", "-") / "pyproject.toml"
+        meta = tomllib.loads(pyproject.read_text())
+        services = meta["tool"]["spine"]["release"]["services"]
+        assert services == ([row.service] if row.service else []), row.name
