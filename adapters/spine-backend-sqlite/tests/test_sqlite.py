@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from spine_backend_sqlite import RawSQLite, RawSQLiteSync, SQLiteCheckpoint, SQLiteMemory
+from spine_backend_sqlite import RawSQLite, SQLiteCheckpoint, SQLiteMemory
 from spine_core import (
     BackendUnavailable,
     ConfigError,
@@ -491,9 +491,8 @@ async def test_a_dropped_store_releases_its_thread_and_file(db_path: Path) -> No
     assert not mine.is_alive()
 
 
-@pytest.mark.parametrize("cls", [RawSQLite, RawSQLiteSync])
-async def test_raw_floor_round_trips_and_cleans_up(db_path: Path, cls: Any) -> None:
-    raw = cls(f"sqlite:///{db_path}")
+async def test_raw_floor_round_trips_and_cleans_up(db_path: Path) -> None:
+    raw = RawSQLite(f"sqlite:///{db_path}")
     await raw.open()
     try:
         await raw.put("k", "one")

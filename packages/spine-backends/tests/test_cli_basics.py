@@ -72,7 +72,11 @@ def test_plugin_list_json(spine) -> None:
         "version",
         "spi",
         "status",
+        "schemes",
+        "install",
     }
+    assert (rows["sqlite"]["schemes"], rows["sqlite"]["install"]) == (["sqlite"], "spine-backends")
+    assert rows["memory"]["schemes"] == ["memory"]
 
 
 def test_plugin_list_imports_no_adapter(spine_subprocess) -> None:

@@ -3,7 +3,8 @@
 Its `spine.plugins` entry point names a module (`mydb = "spine_backend_mydb"`) whose import
 registers the backend with `register_checkpoint` / `register_memory`. `spine plugin list`
 shows it before anything imports it, and `spine check`, `open_checkpoint`, `open_memory`,
-`resolve_*` and `spine.toml` all find it by name.
+`resolve_*` and `spine.toml` all find it by name. Its `spine.schemes` entry point
+(`mydatabase = "mydb"`) sends `mydatabase://` URLs to it, read from metadata without importing it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ dependencies = ["spine-core"]
 
 [project.entry-points."spine.plugins"]
 mydb = "spine_backend_mydb"
+
+[project.entry-points."spine.schemes"]
+mydatabase = "mydb"
 
 [tool.hatch.build.targets.wheel]
 packages = ["spine_backend_mydb"]
@@ -121,9 +125,13 @@ asyncio.run(main())
 """
 
 
-def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    cmd: list[str], cwd: Path, *, columns: int | None = None
+) -> subprocess.CompletedProcess[str]:
     # Not this process's virtualenv: every command names its interpreter explicitly.
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    if columns is not None:
+        env["COLUMNS"] = str(columns)  # a table wide enough to keep each row on one line
     return subprocess.run(
         cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
     )
@@ -178,6 +186,42 @@ def test_plugin_list_shows_it_without_importing_it(installed: Path) -> None:
     table = _ok(_run([*spine, "plugin", "list"], cwd=installed))
     [line] = [line for line in table.splitlines() if "mydb" in line and "spine-backend" in line]
     assert "?" in line
+
+
+SCHEME = """\
+import sys
+from spine_core import list_plugins
+from spine_core.urls import backend_for_url
+
+assert backend_for_url("mydatabase://host/db", "checkpoint") == "mydb"
+assert backend_for_url("MyDatabase://host/db", "memory") == "mydb"
+[row] = [p for p in list_plugins() if p.name == "mydb"]
+assert row.schemes == ("mydatabase",), row
+assert "spine_backend_mydb" not in sys.modules
+print("ok")
+"""
+
+
+def test_its_url_scheme_is_read_from_metadata_without_importing_it(installed: Path) -> None:
+    out = _ok(_run([_python(installed), "-c", SCHEME], cwd=installed))
+    assert out.strip() == "ok"
+
+
+def test_plugin_list_names_what_to_install_for_missing_first_party_backends(
+    installed: Path,
+) -> None:
+    """The venv has the SQLite adapter only: the table's other rows say what to install."""
+    spine = [_python(installed), "-m", "spine_backends", "plugin", "list"]
+    rows = {row["name"]: row for row in json.loads(_ok(_run([*spine, "--json"], cwd=installed)))}
+    assert rows["mydb"]["schemes"] == ["mydatabase"]
+    assert rows["sqlite"]["status"] == "not loaded"
+    redis = rows["redis"]
+    assert (redis["status"], redis["install"]) == ("not installed", "spine-backends[redis]")
+    assert (redis["kinds"], redis["schemes"]) == (["checkpoint", "memory"], ["redis", "rediss"])
+    table = _ok(_run(spine, cwd=installed, columns=300))
+    [line] = [line for line in table.splitlines() if line.lstrip("│ ").startswith("qdrant ")]
+    assert 'not installed: pip install "spine-backends[qdrant]"' in line
+    assert "qdrant+local://" in line
 
 
 def test_code_and_spine_toml_find_it_by_name(installed: Path) -> None:

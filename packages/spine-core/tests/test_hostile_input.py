@@ -166,7 +166,7 @@ def test_bad_tenant_ids_are_refused(tenant: object) -> None:
 async def test_list_sessions_refuses_a_bad_tenant_id(tenant: str) -> None:
     store = open_checkpoint("memory://")
     with pytest.raises(InvalidInput, match="tenant"):
-        await store.list_sessions(tenant_id=tenant)  # type: ignore[attr-defined]
+        await store.list_sessions(tenant_id=tenant)
 
 
 # -- 16: deep nesting ----------------------------------------------------------------------
@@ -247,7 +247,7 @@ async def test_save_many_refuses_a_mapping_and_none(items: object) -> None:
     memory = open_memory("memory://")
     for bad in (items, {"content": "hello", "session_id": "s"}, None):
         with pytest.raises(InvalidInput):
-            await memory.save_many(bad)  # type: ignore[attr-defined]
+            await memory.save_many(bad)  # type: ignore[arg-type]
     assert await memory.load("s") == []
 
 

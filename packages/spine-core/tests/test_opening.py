@@ -181,16 +181,16 @@ async def test_checkpoint_wrapper_optional_operations(name: str) -> None:
     register_checkpoint(name, Dict)
     plain = open_checkpoint(name)
     for call in (
-        plain.put(State(session_id="s"), expected_revision=0),  # type: ignore[call-arg]
-        plain.put(State(session_id="s"), ttl=5),  # type: ignore[call-arg]
-        plain.revision("s"),  # type: ignore[attr-defined]
-        plain.list_sessions(),  # type: ignore[attr-defined]
-        plain.prune(before=datetime.now(UTC)),  # type: ignore[attr-defined]
+        plain.put(State(session_id="s"), expected_revision=0),
+        plain.put(State(session_id="s"), ttl=5),
+        plain.revision("s"),
+        plain.list_sessions(),
+        plain.prune(before=datetime.now(UTC)),
     ):
         with pytest.raises(UnsupportedCapability):
             await call
     assert unwrap(plain).data == {}
-    assert plain.capabilities == CheckpointCapabilities()  # type: ignore[attr-defined]
+    assert plain.capabilities == CheckpointCapabilities()
 
     unregister("checkpoint", name)
     register_checkpoint(name, WithRevisions)

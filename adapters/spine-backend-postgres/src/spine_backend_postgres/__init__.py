@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from spine_core.lazy import lazy_exports
+from spine_core.spi import lazy_exports
 
 if TYPE_CHECKING:
     from .checkpoint import PostgresCheckpoint

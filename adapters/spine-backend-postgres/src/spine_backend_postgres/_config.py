@@ -13,7 +13,7 @@ from typing import Any, Literal, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spine_core.errors import ConfigError
-from spine_core.redact import redact_secrets, redact_url
+from spine_core.spi import redact_secrets, redact_url
 
 __all__ = [
     "URL_OPTIONS",

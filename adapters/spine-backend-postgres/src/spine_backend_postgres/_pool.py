@@ -27,8 +27,7 @@ from contextlib import AbstractAsyncContextManager, nullcontext, suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from spine_core.errors import BackendUnavailable, ConfigError, InvalidInput, SpineError
-from spine_core.redact import redact_text
-from spine_core.retry import retry_transient
+from spine_core.spi import redact_text, retry_transient
 
 from ._config import ConnectOptions, Target
 

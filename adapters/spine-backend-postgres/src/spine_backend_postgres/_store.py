@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
-from spine_core.base import StoreBase
+from spine_core.spi import StoreBase
 
 from ._config import ConnectOptions, PoolerMode, parse_target, split_url_options
 from ._pool import Connector, single

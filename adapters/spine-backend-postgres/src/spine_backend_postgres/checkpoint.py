@@ -7,20 +7,23 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from spine_core.base import CheckpointStoreBase
-from spine_core.capabilities import CheckpointCapabilities, Topology
-from spine_core.codec import dump_state, load_state
 from spine_core.errors import ConfigError, ConflictError
-from spine_core.protocols import SessionInfo, SessionPage
 from spine_core.records import utc_now
-from spine_core.redact import redact_text
-from spine_core.state import State
-from spine_core.validation import (
+from spine_core.spi import (
+    CheckpointCapabilities,
+    CheckpointStoreBase,
+    SessionInfo,
+    SessionPage,
+    Topology,
+    dump_state,
+    load_state,
+    redact_text,
     validate_before,
     validate_namespace,
     validate_session_id,
     validate_ttl,
 )
+from spine_core.state import State
 
 from ._config import PoolerMode, validate_identifier
 from ._migrations import Migration, Names, ensure_migrated, table_columns

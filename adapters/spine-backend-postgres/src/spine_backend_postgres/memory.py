@@ -7,14 +7,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from spine_core.base import MemoryStoreBase, PreparedRecord
-from spine_core.capabilities import MemoryCapabilities, Topology
-from spine_core.codec import load_metadata
 from spine_core.embedding import HashEmbedder
 from spine_core.errors import ConfigError
-from spine_core.protocols import Embedder
 from spine_core.records import MemoryHit, MemoryRecord, ts_datetime
-from spine_core.validation import validate_limit, validate_record_id, validate_session_id
+from spine_core.spi import (
+    Embedder,
+    MemoryCapabilities,
+    MemoryStoreBase,
+    PreparedRecord,
+    Topology,
+    load_metadata,
+    validate_limit,
+    validate_record_id,
+    validate_session_id,
+)
 
 from . import _vector
 from ._config import PoolerMode, validate_identifier

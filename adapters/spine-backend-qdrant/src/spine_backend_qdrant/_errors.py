@@ -12,8 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from spine_core.errors import ConfigError, SpineError
-from spine_core.redact import redact_text
-from spine_core.retry import retry_transient
+from spine_core.spi import redact_text, retry_transient
 
 __all__ = ["call_server"]
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from spine_core.errors import ConfigError
-from spine_core.urls import embedded_path, url_options
+from spine_core.spi import embedded_path, url_options
 
 __all__ = ["Target", "parse_url", "server_target"]
 

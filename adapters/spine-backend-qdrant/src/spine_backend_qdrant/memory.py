@@ -8,12 +8,14 @@ from datetime import datetime
 from os import PathLike, fspath
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
-from spine_core.base import MemoryStoreBase, PreparedRecord
-from spine_core.capabilities import MemoryCapabilities, Topology
 from spine_core.errors import ConfigError
-from spine_core.protocols import Embedder
 from spine_core.records import MemoryHit, MemoryItem, MemoryRecord, matches_filter, to_epoch_us
-from spine_core.validation import (
+from spine_core.spi import (
+    Embedder,
+    MemoryCapabilities,
+    MemoryStoreBase,
+    PreparedRecord,
+    Topology,
     validate_limit,
     validate_record_id,
     validate_session_id,

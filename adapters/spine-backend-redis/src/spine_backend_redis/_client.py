@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spine_core.errors import BackendUnavailable, ConfigError
-from spine_core.redact import redact_text, redact_url
-from spine_core.retry import retry_transient
+from spine_core.spi import redact_text, redact_url, retry_transient
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -22,19 +22,22 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from spine_core.base import CheckpointStoreBase
-from spine_core.capabilities import CheckpointCapabilities, Topology
-from spine_core.codec import dump_state, load_state
 from spine_core.errors import ConfigError, ConflictError, InvalidInput
-from spine_core.protocols import SessionInfo, SessionPage
 from spine_core.records import utc_now
-from spine_core.state import State
-from spine_core.validation import (
+from spine_core.spi import (
+    CheckpointCapabilities,
+    CheckpointStoreBase,
+    SessionInfo,
+    SessionPage,
+    Topology,
+    dump_state,
+    load_state,
     validate_before,
     validate_namespace,
     validate_session_id,
     validate_ttl,
 )
+from spine_core.state import State
 
 from ._client import (
     DEFAULT_URL,

@@ -26,12 +26,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from spine_core.base import MemoryStoreBase, PreparedRecord
-from spine_core.capabilities import MemoryCapabilities, Topology
 from spine_core.errors import ConfigError, DataError
-from spine_core.protocols import Embedder
 from spine_core.records import MemoryHit, MemoryRecord, matches_filter, to_epoch_us, ts_from_us
-from spine_core.validation import validate_limit, validate_record_id, validate_session_id
+from spine_core.spi import (
+    Embedder,
+    MemoryCapabilities,
+    MemoryStoreBase,
+    PreparedRecord,
+    Topology,
+    validate_limit,
+    validate_record_id,
+    validate_session_id,
+)
 
 from ._client import (
     DEFAULT_URL,

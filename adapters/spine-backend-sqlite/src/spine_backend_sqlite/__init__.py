@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from spine_core.lazy import lazy_exports
+from spine_core.spi import lazy_exports
 
 if TYPE_CHECKING:
     from .checkpoint import SQLiteCheckpoint
     from .memory import SQLiteMemory
-    from .raw import RawSQLite, RawSQLiteSync
+    from .raw import RawSQLite
 
-__all__ = ["RawSQLite", "RawSQLiteSync", "SQLiteCheckpoint", "SQLiteMemory"]
+__all__ = ["RawSQLite", "SQLiteCheckpoint", "SQLiteMemory"]
 
 # The store classes (and their drivers) load on first access.
 __getattr__, __dir__ = lazy_exports(
@@ -25,6 +25,5 @@ __getattr__, __dir__ = lazy_exports(
         "SQLiteCheckpoint": "checkpoint",
         "SQLiteMemory": "memory",
         "RawSQLite": "raw",
-        "RawSQLiteSync": "raw",
     },
 )

@@ -20,7 +20,7 @@ from spine_core.errors import (
     InvalidInput,
     SpineError,
 )
-from spine_core.urls import embedded_path, url_options
+from spine_core.spi import embedded_path, url_options
 
 if TYPE_CHECKING:
     from ._runner import Engine, Runner

@@ -10,19 +10,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from spine_core.base import CheckpointStoreBase
-from spine_core.capabilities import CheckpointCapabilities, Topology
-from spine_core.codec import dump_state, load_state
 from spine_core.errors import ConfigError, ConflictError
-from spine_core.protocols import SessionInfo, SessionPage
 from spine_core.records import utc_now
-from spine_core.state import State
-from spine_core.validation import (
+from spine_core.spi import (
+    CheckpointCapabilities,
+    CheckpointStoreBase,
+    SessionInfo,
+    SessionPage,
+    Topology,
+    dump_state,
+    load_state,
     validate_before,
     validate_namespace,
     validate_session_id,
     validate_ttl,
 )
+from spine_core.state import State
 
 from ._runner import Runner
 from ._sqlite import (
@@ -353,7 +356,9 @@ class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
     backend: ClassVar[str] = "sqlite"
     distribution: ClassVar[str] = "spine-backend-sqlite"
     topology: Topology = "embedded"
-    capabilities = _capabilities(Target("spine.db", 5.0))
+    # What every instance offers, whatever its file; an instance adds what its own target
+    # gives (durability, concurrent writers, details).
+    capabilities = CheckpointCapabilities(revisions=True, ttl=True, list_sessions=True, prune=True)
     _url_options = _URL_OPTIONS
 
     def __init__(

@@ -9,12 +9,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from spine_core.base import MemoryStoreBase, PreparedRecord
-from spine_core.capabilities import MemoryCapabilities, Topology
 from spine_core.errors import DataError
-from spine_core.protocols import Embedder
 from spine_core.records import MemoryHit, MemoryRecord, matches_filter
-from spine_core.validation import (
+from spine_core.spi import (
+    Embedder,
+    MemoryCapabilities,
+    MemoryStoreBase,
+    PreparedRecord,
+    Topology,
     validate_limit,
     validate_record_id,
     validate_session_id,
@@ -396,7 +398,11 @@ class SQLiteMemory(SQLiteStoreMixin, MemoryStoreBase):
     backend: ClassVar[str] = "sqlite"
     distribution: ClassVar[str] = "spine-backend-sqlite"
     topology: Topology = "embedded"
-    capabilities = _capabilities(Target("spine.db", 5.0))
+    # What every instance offers, whatever its file; an instance adds what its own target
+    # gives (persistence, durability, concurrent writers, details).
+    capabilities = MemoryCapabilities(
+        get=True, forget=True, prune=True, save_many=True, filter=True
+    )
     _url_options = _URL_OPTIONS
 
     def __init__(

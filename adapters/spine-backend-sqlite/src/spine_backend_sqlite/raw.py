@@ -4,8 +4,7 @@
 `SQLiteCheckpoint` runs, on the same kind of dedicated worker thread and hop, with the same
 pragmas (WAL, synchronous=NORMAL) - everything except Spine itself (state serialization,
 validation, revision and ttl bookkeeping). That is the honest floor for a SQLite store that
-does not block the event loop. `RawSQLiteSync` runs the statements on the loop thread, for
-reference only: it is faster per call and blocks the loop while it runs.
+does not block the event loop.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Any
 from ._sqlite import Target, connect, optional_float, parse_url
 from ._worker import Worker
 
-__all__ = ["RawSQLite", "RawSQLiteSync"]
+__all__ = ["RawSQLite"]
 
 # The stores' URL options are accepted (so the bench can pass the store's URL) and, apart
 # from busy_timeout, ignored.
@@ -120,43 +119,3 @@ class RawSQLite:
         """Drop the private table."""
         worker, db = self._ready()
         await worker.run(db.cleanup)
-
-
-class RawSQLiteSync:
-    """The same statements run on the event loop thread (blocks the loop; reference only)."""
-
-    def __init__(self, target: str) -> None:
-        path, _options = parse_url(target, _URL_OPTIONS)
-        self._target = Target(path, float(_options.get("busy_timeout", 5.0)))
-        self._db: _Statements | None = None
-
-    def _ready(self) -> _Statements:
-        if self._db is None:
-            raise RuntimeError("RawSQLiteSync is not open; call open() first")
-        return self._db
-
-    async def open(self) -> None:
-        """Connect and create a private table."""
-        self._db = _Statements(self._target)
-
-    async def close(self) -> None:
-        """Close the connection."""
-        if self._db is not None:
-            self._db.close()
-        self._db = None
-
-    async def put(self, key: str, payload: str) -> None:
-        """The store's upsert, on the loop thread."""
-        self._ready().put(key, payload)
-
-    async def get(self, key: str) -> str | None:
-        """The payload under `key`, or None, on the loop thread."""
-        return self._ready().get(key)
-
-    async def cas_put(self, key: str, payload: str, expected: int) -> bool:
-        """Compare-and-set on the loop thread."""
-        return self._ready().cas_put(key, payload, expected)
-
-    async def cleanup(self) -> None:
-        """Drop the private table."""
-        self._ready().cleanup()

@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING, Any
 import spine_core
 from spine_core import *  # noqa: F403 - the umbrella re-exports the whole SPI
 from spine_core import errors
+from spine_core.spi import lazy_classes
 
 from ._exports import MissingExtraError, lazy_reexports
 
 if TYPE_CHECKING:
-    # Type checkers see the real classes; at run time they load on first access.
+    # Type checkers see the real classes; at run time they load on first access (from
+    # ADAPTERS). Without a line here a class still loads, typed as Any.
     from spine_backend_postgres.checkpoint import PostgresCheckpoint as PostgresCheckpoint
     from spine_backend_postgres.memory import PgVectorMemory as PgVectorMemory
     from spine_backend_qdrant.memory import QdrantMemory as QdrantMemory
@@ -41,16 +43,12 @@ except _metadata.PackageNotFoundError:  # running from a source tree without met
     __version__ = "0+unknown"
 
 
-ADAPTERS: dict[str, tuple[str, str]] = {
-    "SQLiteCheckpoint": ("spine_backend_sqlite.checkpoint", "spine-backends"),
-    "SQLiteMemory": ("spine_backend_sqlite.memory", "spine-backends"),
-    "RedisCheckpoint": ("spine_backend_redis.checkpoint", "spine-backends[redis]"),
-    "RedisMemory": ("spine_backend_redis.memory", "spine-backends[redis]"),
-    "PostgresCheckpoint": ("spine_backend_postgres.checkpoint", "spine-backends[postgres]"),
-    "PgVectorMemory": ("spine_backend_postgres.memory", "spine-backends[postgres]"),
-    "QdrantMemory": ("spine_backend_qdrant.memory", "spine-backends[qdrant]"),
-}
-"""Lazily re-exported classes: name → (defining module, what to pip install)."""
+ADAPTERS: dict[str, tuple[str, str]] = lazy_classes()
+"""Lazily re-exported classes: name → (defining module, what to pip install).
+
+Derived from the backend table (`spine_core.spi.BACKENDS`): a backend added there is
+re-exported here.
+"""
 
 SUBMODULES = ("embeddings", "memory", "migrations", "pgvector", "postgres", "redis", "sqlite")
 """spinekit's modules of this package; `spine_backends.<module>` imports one on first access."""

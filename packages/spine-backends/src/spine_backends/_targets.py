@@ -133,15 +133,16 @@ def location(target: str) -> str:
     """Where a target keeps its data, for people: an absolute path, a redacted URL, or memory."""
     from pathlib import Path
 
+    from spine_core.spi import scheme_storage
     from spine_core.urls import embedded_path
 
     if not is_url(target):
         return f"the {target!r} backend's default location"
-    scheme = target.partition("://")[0].lower()
-    if scheme in ("sqlite", "qdrant+local"):
+    storage = scheme_storage(target.partition("://")[0])
+    if storage == "file":
         path = embedded_path(target)
         return "memory (gone when the process exits)" if path is None else str(Path(path).resolve())
-    if scheme in ("memory", "vector"):
+    if storage == "in-process":
         return "memory (gone when the process exits)"
     return redact_url(target)
 

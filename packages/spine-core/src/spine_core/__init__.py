@@ -1,4 +1,6 @@
-"""Spine storage plane SPI: protocols, types, errors, registry and reference stores.
+"""Spine storage plane, the user's face: types, `open_*`, registry, errors, embedders.
+
+Reference stores too. Backend authors import from `spine_core.spi` instead.
 
 from spine_core import State, open_checkpoint
 
@@ -6,9 +8,17 @@ async with open_checkpoint("sqlite:///agent.db") as store:
     await store.put(State(session_id="s1"))
 """
 
-from .base import CheckpointStoreBase, MemoryStoreBase, PreparedRecord, StoreBase
+from ._spi_version import SPI_VERSION
+
+# `X as X`: implementer names that lived here before `spine_core.spi`. Still importable, so
+# no code breaks, but not part of this face (`__all__`, `import *`, the umbrella).
+from .base import CheckpointStoreBase as CheckpointStoreBase
+from .base import MemoryStoreBase as MemoryStoreBase
+from .base import PreparedRecord as PreparedRecord
+from .base import StoreBase as StoreBase
 from .buffer import BufferMemory
 from .capabilities import (
+    Capability,
     CheckpointCapabilities,
     Health,
     Kind,
@@ -16,7 +26,8 @@ from .capabilities import (
     StoreInfo,
     capabilities_of,
 )
-from .codec import dump_state, load_state
+from .codec import dump_state as dump_state
+from .codec import load_state as load_state
 from .config import SpineConfig, load_config
 from .embedders import OpenAIEmbedder
 from .embedding import HashEmbedder, cosine
@@ -34,22 +45,13 @@ from .migrations import migrate, register_migration
 from .opening import open_checkpoint, open_memory
 from .protocols import (
     BatchEmbedder,
-    BatchingMemory,
     CheckpointStore,
     Embedder,
-    FilterableMemory,
-    ForgettingMemory,
-    ListableCheckpointStore,
     ManagedCheckpointStore,
     ManagedMemory,
     Memory,
-    PrunableCheckpointStore,
-    PrunableMemory,
-    RecordLookupMemory,
-    RevisionedCheckpointStore,
     SessionInfo,
     SessionPage,
-    TTLCheckpointStore,
 )
 from .records import MemoryHit, MemoryItem, MemoryRecord
 from .reference import InMemoryCheckpointStore, InMemoryVectorMemory
@@ -63,7 +65,6 @@ from .registry import (
     resolve_checkpoint,
     resolve_memory,
 )
-from .spi import SPI_VERSION
 from .state import STATE_VERSION, PendingApproval, RunStatus, State
 
 __all__ = [
@@ -71,24 +72,20 @@ __all__ = [
     "STATE_VERSION",
     "BackendUnavailable",
     "BatchEmbedder",
-    "BatchingMemory",
     "BufferMemory",
+    "Capability",
     "CheckpointCapabilities",
     "CheckpointStore",
-    "CheckpointStoreBase",
     "ConfigError",
     "ConflictError",
     "DataError",
     "Embedder",
-    "FilterableMemory",
-    "ForgettingMemory",
     "HashEmbedder",
     "Health",
     "InMemoryCheckpointStore",
     "InMemoryVectorMemory",
     "InvalidInput",
     "Kind",
-    "ListableCheckpointStore",
     "ManagedCheckpointStore",
     "ManagedMemory",
     "Memory",
@@ -96,16 +93,10 @@ __all__ = [
     "MemoryHit",
     "MemoryItem",
     "MemoryRecord",
-    "MemoryStoreBase",
     "Message",
     "OpenAIEmbedder",
     "PendingApproval",
     "PluginInfo",
-    "PreparedRecord",
-    "PrunableCheckpointStore",
-    "PrunableMemory",
-    "RecordLookupMemory",
-    "RevisionedCheckpointStore",
     "Role",
     "RunStatus",
     "SessionInfo",
@@ -113,21 +104,17 @@ __all__ = [
     "SpineConfig",
     "SpineError",
     "State",
-    "StoreBase",
     "StoreInfo",
-    "TTLCheckpointStore",
     "ToolCall",
     "UnsupportedCapability",
     "Usage",
     "capabilities_of",
     "cosine",
-    "dump_state",
     "image_part",
     "list_checkpoints",
     "list_memories",
     "list_plugins",
     "load_config",
-    "load_state",
     "migrate",
     "open_checkpoint",
     "open_memory",

@@ -15,6 +15,7 @@ from datetime import datetime
 from importlib import metadata as importlib_metadata
 from typing import Any, ClassVar, Self
 
+from ._spi_version import SPI_VERSION
 from .capabilities import (
     CheckpointCapabilities,
     Health,
@@ -28,7 +29,6 @@ from .errors import ConfigError, InvalidInput, UnsupportedCapability
 from .protocols import Embedder, SessionPage
 from .records import MemoryHit, MemoryItem, MemoryRecord, epoch_seconds
 from .redact import redact_text
-from .spi import SPI_VERSION
 from .validation import (
     encode_metadata,
     validate_content,

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "CHECKPOINT_OPERATIONS",
     "CHECKPOINT_OPTIONAL",
+    "MEMORY_OPERATIONS",
     "MEMORY_OPTIONAL",
+    "PROPERTIES",
+    "Capability",
     "CheckpointCapabilities",
     "Health",
     "Kind",
@@ -23,6 +28,59 @@ Kind = Literal["checkpoint", "memory"]
 Topology = Literal["in-process", "embedded", "server", "cluster", "unknown"]
 
 
+class Capability(StrEnum):
+    """Every capability name a store may advertise; a `str`, so `"ttl"` still works.
+
+    The lists below, the fields of the capability models, the conformance kit's gates and
+    the CLI's listings all derive from this one enum.
+    """
+
+    REVISIONS = "revisions"
+    TTL = "ttl"
+    LIST_SESSIONS = "list_sessions"
+    PRUNE = "prune"
+    GET = "get"
+    FORGET = "forget"
+    SAVE_MANY = "save_many"
+    FILTER = "filter"
+    PERSISTENT = "persistent"
+    APPROXIMATE = "approximate"
+    CONCURRENT_WRITERS = "concurrent_writers"
+    DURABLE = "durable"
+    ENCRYPTION = "encryption"
+
+
+CHECKPOINT_OPERATIONS: tuple[Capability, ...] = (
+    Capability.REVISIONS,
+    Capability.TTL,
+    Capability.LIST_SESSIONS,
+    Capability.PRUNE,
+)
+"""Optional checkpoint operations (a store advertising all of them is "full")."""
+MEMORY_OPERATIONS: tuple[Capability, ...] = (
+    Capability.GET,
+    Capability.FORGET,
+    Capability.PRUNE,
+    Capability.SAVE_MANY,
+    Capability.FILTER,
+)
+"""Optional memory operations (a store advertising all of them is "full")."""
+CHECKPOINT_OPTIONAL: tuple[Capability, ...] = CHECKPOINT_OPERATIONS
+"""What `CheckpointCapabilities.advertised()` may name."""
+MEMORY_OPTIONAL: tuple[Capability, ...] = (
+    *MEMORY_OPERATIONS,
+    Capability.PERSISTENT,
+    Capability.APPROXIMATE,
+)
+"""What `MemoryCapabilities.advertised()` may name: the operations plus two memory properties."""
+PROPERTIES: tuple[Capability, ...] = (
+    Capability.DURABLE,
+    Capability.CONCURRENT_WRITERS,
+    Capability.ENCRYPTION,
+)
+"""Properties every kind may claim; tested when claimed, never required."""
+
+
 class _Capabilities(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -31,16 +89,17 @@ class _Capabilities(BaseModel):
     durable: bool = False
     """Acknowledged writes survive a crash of the process (and, for servers, a restart)."""
     encryption: bool = False
-    """Data is encrypted at rest or in transit by the store."""
+    """The store knows its data is encrypted in transit or at rest (e.g. Qdrant over
+    `qdrants://`); False means not known to be, not known not to be."""
     details: Mapping[str, Any] = Field(default_factory=dict)
     """Free-form, backend-specific facts (index type, search parameters, limits)."""
 
-    def advertised(self) -> frozenset[str]:
+    def advertised(self) -> frozenset[Capability]:
         """Names of the optional operations this store advertises."""
         return frozenset(name for name in self.optional_names() if getattr(self, name))
 
     @classmethod
-    def optional_names(cls) -> tuple[str, ...]:
+    def optional_names(cls) -> tuple[Capability, ...]:
         """Names of the optional operations of this kind."""
         raise NotImplementedError
 
@@ -54,7 +113,7 @@ class CheckpointCapabilities(_Capabilities):
     prune: bool = False
 
     @classmethod
-    def optional_names(cls) -> tuple[str, ...]:
+    def optional_names(cls) -> tuple[Capability, ...]:
         """Names of the optional checkpoint operations."""
         return CHECKPOINT_OPTIONAL
 
@@ -71,21 +130,21 @@ class MemoryCapabilities(_Capabilities):
     approximate: bool = False
 
     @classmethod
-    def optional_names(cls) -> tuple[str, ...]:
+    def optional_names(cls) -> tuple[Capability, ...]:
         """Names of the optional memory operations."""
         return MEMORY_OPTIONAL
 
 
-CHECKPOINT_OPTIONAL: tuple[str, ...] = ("revisions", "ttl", "list_sessions", "prune")
-MEMORY_OPTIONAL: tuple[str, ...] = (
-    "get",
-    "forget",
-    "prune",
-    "save_many",
-    "filter",
-    "persistent",
-    "approximate",
-)
+def _check_fields() -> None:
+    # The models' flags are declarations of the enum's names: refuse to import if they drift.
+    for model in (CheckpointCapabilities, MemoryCapabilities):
+        flags = {n for n, f in model.model_fields.items() if f.annotation is bool}
+        declared = {*model.optional_names(), *PROPERTIES}
+        if flags != declared:
+            raise RuntimeError(f"{model.__name__} fields {sorted(flags)} != {sorted(declared)}")
+
+
+_check_fields()
 
 
 class StoreInfo(BaseModel):

@@ -1,8 +1,10 @@
 """The async protocols a backend implements.
 
-The base protocols (`CheckpointStore`, `Memory`) are all a store must provide; each optional
-capability has its own protocol, and a store advertises which ones it honours in its
-`capabilities`. Any class with the right methods conforms: subclassing is not required.
+The base protocols (`CheckpointStore`, `Memory`) are all a store must provide: any class with
+the right methods conforms, subclassing is not required. `ManagedCheckpointStore` and
+`ManagedMemory` are what `open_*` returns: the base, a lifecycle, and every optional
+operation, which raises `UnsupportedCapability` unless the store advertises it in its
+`capabilities`.
 """
 
 from __future__ import annotations
@@ -13,26 +15,19 @@ from typing import Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from .capabilities import CheckpointCapabilities
+from .capabilities import CheckpointCapabilities, MemoryCapabilities
 from .records import MemoryHit, MemoryItem, MemoryRecord
 from .state import State
 
 __all__ = [
     "BatchEmbedder",
-    "BatchingMemory",
     "CheckpointStore",
     "Embedder",
-    "FilterableMemory",
-    "ForgettingMemory",
-    "ListableCheckpointStore",
+    "ManagedCheckpointStore",
+    "ManagedMemory",
     "Memory",
-    "PrunableCheckpointStore",
-    "PrunableMemory",
-    "RecordLookupMemory",
-    "RevisionedCheckpointStore",
     "SessionInfo",
     "SessionPage",
-    "TTLCheckpointStore",
 ]
 
 
@@ -87,36 +82,6 @@ class _Managed(Protocol):
     async def __aexit__(self, *exc: object) -> None: ...
 
 
-class ManagedCheckpointStore(CheckpointStore, _Managed, Protocol):
-    """A checkpoint store with a lifecycle: what `open_checkpoint` returns."""
-
-
-class RevisionedCheckpointStore(CheckpointStore, Protocol):
-    """Capability `revisions`: a per-session counter and atomic compare-and-set."""
-
-    capabilities: CheckpointCapabilities
-
-    async def revision(self, session_id: str) -> int:
-        """0 when missing, else the number of puts since the session was created."""
-        ...
-
-    async def put(
-        self, state: State, *, expected_revision: int | None = None, ttl: float | None = None
-    ) -> None:
-        """Store `state`; with `expected_revision`, raise `ConflictError` if it differs."""
-        ...
-
-
-class TTLCheckpointStore(CheckpointStore, Protocol):
-    """Capability `ttl`: sessions that expire `ttl` seconds after their last put."""
-
-    async def put(
-        self, state: State, *, expected_revision: int | None = None, ttl: float | None = None
-    ) -> None:
-        """Store `state`, expiring it after `ttl` seconds (or the store default)."""
-        ...
-
-
 class SessionInfo(BaseModel):
     """A stored session, as listed by `list_sessions`."""
 
@@ -135,24 +100,6 @@ class SessionPage(BaseModel):
 
     sessions: list[SessionInfo]
     next_cursor: str | None = None
-
-
-class ListableCheckpointStore(CheckpointStore, Protocol):
-    """Capability `list_sessions`: paginated in session-id order."""
-
-    async def list_sessions(
-        self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
-    ) -> SessionPage:
-        """Sessions ordered by id, after `cursor`, optionally of one tenant."""
-        ...
-
-
-class PrunableCheckpointStore(CheckpointStore, Protocol):
-    """Capability `prune`: remove sessions not updated since a time."""
-
-    async def prune(self, *, before: datetime) -> int:
-        """Delete sessions last put before `before`; return how many."""
-        ...
 
 
 @runtime_checkable
@@ -180,46 +127,52 @@ class Memory(Protocol):
         ...
 
 
+class ManagedCheckpointStore(CheckpointStore, _Managed, Protocol):
+    """What `open_checkpoint` returns: a lifecycle and every optional operation.
+
+    An optional operation the store does not advertise raises `UnsupportedCapability`.
+    """
+
+    @property
+    def capabilities(self) -> CheckpointCapabilities:
+        """The optional operations and properties this store advertises."""
+        ...
+
+    async def put(
+        self, state: State, *, expected_revision: int | None = None, ttl: float | None = None
+    ) -> None:
+        """Store `state`, replacing what was there.
+
+        `expected_revision` (capability `revisions`) makes it a compare-and-set raising
+        `ConflictError`; `ttl` (capability `ttl`) expires it.
+        """
+        ...
+
+    async def revision(self, session_id: str) -> int:
+        """0 when missing, else the number of puts since creation (capability `revisions`)."""
+        ...
+
+    async def list_sessions(
+        self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> SessionPage:
+        """Sessions in id order, after `cursor` (capability `list_sessions`)."""
+        ...
+
+    async def prune(self, *, before: datetime) -> int:
+        """Delete sessions not updated since `before`; how many (capability `prune`)."""
+        ...
+
+
 class ManagedMemory(Memory, _Managed, Protocol):
-    """A memory store with a lifecycle: what `open_memory` returns."""
+    """What `open_memory` returns: a lifecycle and every optional operation.
 
+    An optional operation the store does not advertise raises `UnsupportedCapability`.
+    """
 
-class RecordLookupMemory(Memory, Protocol):
-    """Capability `get`."""
-
-    async def get(self, record_id: str) -> MemoryRecord | None:
-        """The record with this id, or `None`."""
+    @property
+    def capabilities(self) -> MemoryCapabilities:
+        """The optional operations and properties this store advertises."""
         ...
-
-
-class ForgettingMemory(Memory, Protocol):
-    """Capability `forget`."""
-
-    async def forget(self, record_id: str) -> bool:
-        """Delete one record; `True` if it existed."""
-        ...
-
-
-class PrunableMemory(Memory, Protocol):
-    """Capability `prune`."""
-
-    async def prune(
-        self, *, session_id: str | None = None, before: datetime | float | None = None
-    ) -> int:
-        """Delete a session's records and/or those saved before `before`; return how many."""
-        ...
-
-
-class BatchingMemory(Memory, Protocol):
-    """Capability `save_many`."""
-
-    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
-        """Save many records in batches; same result as saving them one by one."""
-        ...
-
-
-class FilterableMemory(Memory, Protocol):
-    """Capability `filter`: metadata equality on search."""
 
     async def search(
         self,
@@ -229,5 +182,26 @@ class FilterableMemory(Memory, Protocol):
         session_id: str | None = None,
         filter: dict[str, str | int | float | bool] | None = None,
     ) -> list[MemoryHit]:
-        """Search restricted to records whose metadata has every `filter` key equal."""
+        """The `k` most similar records, best first.
+
+        `filter` (capability `filter`) keeps records whose metadata has every key equal.
+        """
+        ...
+
+    async def get(self, record_id: str) -> MemoryRecord | None:
+        """The record with this id, or `None` (capability `get`)."""
+        ...
+
+    async def forget(self, record_id: str) -> bool:
+        """Delete one record; `True` if it existed (capability `forget`)."""
+        ...
+
+    async def prune(
+        self, *, session_id: str | None = None, before: datetime | float | None = None
+    ) -> int:
+        """Delete a session's records and/or those saved before `before` (capability `prune`)."""
+        ...
+
+    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
+        """Save many records, all or none (capability `save_many`)."""
         ...

@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from typing import Any, cast
 
+from . import _backends
+from ._backends import install_hint, known_kinds, plugin_schemes, refresh_schemes
+from ._spi_version import check_spi_version
 from .capabilities import Kind
 from .errors import ConfigError
 from .protocols import CheckpointStore, Memory
 from .redact import redact_text
-from .spi import check_spi_version
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -58,21 +60,9 @@ MemoryFactory = Callable[..., Memory]
 """A factory of memory stores (spinekit's name)."""
 
 INSTALL_HINTS: dict[str, str] = {
-    "sqlite": "spine-backends",
-    "redis": "spine-backends[redis]",
-    "postgres": "spine-backends[postgres]",
-    "pgvector": "spine-backends[postgres]",
-    "qdrant": "spine-backends[qdrant]",
+    row.name: row.install for row in _backends.BACKENDS.values() if row.install is not None
 }
-"""Which distribution provides each first-party backend, for install hints on a miss."""
-
-_KNOWN_KINDS: dict[str, tuple[Kind, ...]] = {
-    "sqlite": ("checkpoint", "memory"),
-    "redis": ("checkpoint", "memory"),
-    "postgres": ("checkpoint", "memory"),
-    "pgvector": ("memory",),
-    "qdrant": ("memory",),
-}
+"""Which distribution provides each first-party backend (a snapshot of the backend table)."""
 
 _lock = threading.RLock()
 _plain_lock = threading.Lock()
@@ -97,9 +87,13 @@ class PluginInfo:
     spi: str | None
     """The SPI the plugin declares (once loaded) or the spine-core range it requires."""
     status: str
-    """'registered', 'not loaded', 'loaded' or 'error: …'."""
+    """'registered', 'not loaded', 'loaded', 'not installed' or 'error: …'."""
     kinds_known: bool = True
     """False for a self-registering plugin not imported yet: its kinds show once it is."""
+    schemes: tuple[str, ...] = ()
+    """URL schemes that open it: the backend table's, or the plugin's `spine.schemes`."""
+    install: str | None = None
+    """What to `pip install` for it, for a first-party backend."""
 
 
 def _validate_name(name: object) -> str:
@@ -194,6 +188,7 @@ def _discover_plain() -> dict[str, importlib_metadata.EntryPoint]:
 def refresh_plugins() -> None:
     """Forget discovered entry points so newly installed plugins are seen."""
     global _entry_points, _plain_entry_points
+    refresh_schemes()
     with _lock:
         _entry_points = None
         _plain_entry_points = None
@@ -213,7 +208,7 @@ def _load(kind: Kind, name: str) -> Factory | None:
     try:
         factory = ep.load()
     except ImportError as exc:
-        hint = INSTALL_HINTS.get(name)
+        hint = install_hint(name)
         message = f"{kind} backend {name!r} is installed but cannot be imported: {exc}"
         if hint:
             message += f'; reinstall it with: pip install "{hint}"'
@@ -300,20 +295,20 @@ def suggest(word: str, candidates: Iterable[str]) -> str:
 def _miss_message(kind: Kind, name: str) -> str:
     available = _names(kind)
     other: Kind = "memory" if kind == "checkpoint" else "checkpoint"
-    offers_other = name in _names(other) or other in _KNOWN_KINDS.get(name, ())
-    offers_this = kind in _KNOWN_KINDS.get(name, ())
+    offers_other = name in _names(other) or other in known_kinds(name)
+    offers_this = kind in known_kinds(name)
     listing = ", ".join(available) or "none"
     if offers_other and not offers_this:
         return (
             f"backend {name!r} keeps no {kind} data (it offers {other} only). "
             f"{kind.capitalize()} backends available: {listing}"
         )
-    known = [n for n, kinds in _KNOWN_KINDS.items() if kind in kinds]
+    known = [n for n, row in _backends.BACKENDS.items() if kind in row.kinds]
     message = (
         f"no {kind} backend named {name!r}{suggest(name, [*available, *known])}. "
         f"Installed {kind} backends: {listing}"
     )
-    hint = INSTALL_HINTS.get(name)
+    hint = install_hint(name)
     if hint:
         message += f'. Install it with: pip install "{hint}"'
     else:
@@ -389,7 +384,7 @@ def _requires_core(dist: importlib_metadata.Distribution | None) -> str | None:
             spec = head[len("spine-core") :].strip().strip("()")
             return f"spine-core{spec}" if spec else "spine-core"
     if dist.name == "spine-core":
-        from .spi import SPI_VERSION
+        from ._spi_version import SPI_VERSION
 
         return SPI_VERSION
     return None
@@ -402,6 +397,7 @@ class _Row:
     unknown: bool = False
     errors: list[str] = field(default_factory=list)
     loaded: bool = False
+    missing: bool = False
 
 
 def _from_module(factory: Factory, module: str) -> bool:
@@ -410,7 +406,11 @@ def _from_module(factory: Factory, module: str) -> bool:
 
 
 def list_plugins() -> list[PluginInfo]:
-    """Every backend by name, with its kinds, distribution and status (imports nothing)."""
+    """Every backend by name, with its kinds, distribution and status (imports nothing).
+
+    First-party backends of the backend table that are not installed are listed too, with
+    status 'not installed' and what to install.
+    """
     rows: dict[str, _Row] = {}
     with _lock:
         registered = {k: dict(v) for k, v in _registered.items()}
@@ -452,13 +452,23 @@ def list_plugins() -> list[PluginInfo]:
             row.loaded = True  # imported, but it registered no backend
         else:
             row.unknown = True
+    table = _backends.BACKENDS
+    for name in table:
+        rows.setdefault(name, _Row(missing=True))  # first-party, not installed here
+    declared: dict[str, list[str]] = {}
+    for scheme, name in sorted(plugin_schemes().items()):
+        declared.setdefault(name, []).append(scheme)
     out = []
     for name, row in sorted(rows.items()):
         dist = row.eps[0].dist if row.eps else None
+        backend = table.get(name)
         kinds = tuple(k for k in KINDS if k in row.kinds)
         loaded = [registered[k][name] for k in kinds if name in registered[k]]
         spi = next((getattr(f, "SPI_VERSION", None) for f in loaded), None)
-        if row.errors:
+        if row.missing:
+            kinds = backend.kinds if backend else ()
+            status = "not installed"
+        elif row.errors:
             status = "error: " + row.errors[0]
         elif not row.eps:
             status = "registered"
@@ -475,6 +485,8 @@ def list_plugins() -> list[PluginInfo]:
                 spi=spi or _requires_core(dist),
                 status=status,
                 kinds_known=not row.unknown,
+                schemes=backend.schemes if backend else tuple(declared.get(name, ())),
+                install=backend.install if backend else None,
             )
         )
     return out

@@ -1,36 +1,135 @@
-"""The SPI version and the compatibility rule for plugins."""
+"""Everything a backend author needs, in one module: `from spine_core.spi import …`.
+
+`spine_core` itself is the user's face (types, `open_*`, the registry, errors, embedders,
+reference stores); this is the implementer's: the store bases and their hooks, the state
+codec, input validation, the retry helper, URL helpers, capability descriptors, the backend
+table and the SPI version rule.
+"""
 
 from __future__ import annotations
 
-from .errors import ConfigError
+from . import base as _base
+from ._backends import (
+    BACKENDS,
+    SCHEME_ENTRY_POINT_GROUP,
+    Backend,
+    backend_for_scheme,
+    install_hint,
+    known_kinds,
+    known_schemes,
+    lazy_classes,
+    plugin_schemes,
+    scheme_storage,
+)
+from ._spi_version import SPI_VERSION, check_spi_version
+from .base import *  # noqa: F403 - the bases and their hook types, whatever base.py exports
+from .capabilities import (
+    CHECKPOINT_OPERATIONS,
+    CHECKPOINT_OPTIONAL,
+    MEMORY_OPERATIONS,
+    MEMORY_OPTIONAL,
+    PROPERTIES,
+    Capability,
+    CheckpointCapabilities,
+    Health,
+    Kind,
+    MemoryCapabilities,
+    StoreInfo,
+    Topology,
+    capabilities_of,
+)
+from .codec import dump_state, load_metadata, load_state
+from .lazy import lazy_exports
+from .protocols import Embedder, SessionInfo, SessionPage
+from .redact import redact_secrets, redact_text, redact_url
+from .registry import ENTRY_POINT_GROUP
+from .retry import retry_transient
+from .urls import embedded_path, is_url, url_options
+from .validation import (
+    MAX_CONTENT_CHARS,
+    MAX_JSON_DEPTH,
+    MAX_SESSION_ID_CHARS,
+    MAX_TTL_SECONDS,
+    check_json_depth,
+    encode_metadata,
+    validate_before,
+    validate_content,
+    validate_embedder,
+    validate_filter,
+    validate_items,
+    validate_k,
+    validate_limit,
+    validate_namespace,
+    validate_optional_session_id,
+    validate_optional_tenant_id,
+    validate_record_id,
+    validate_session_id,
+    validate_tenant_id,
+    validate_ttl,
+    validate_vector,
+)
 
-__all__ = ["SPI_VERSION", "check_spi_version"]
-
-SPI_VERSION = "0.1"
-"""Version of the store contract; stores carry the version they were written against."""
-
-
-def _parse(version: str) -> tuple[int, int]:
-    major, _, minor = version.partition(".")
-    return int(major), int(minor or 0)
-
-
-def check_spi_version(declared: object, *, owner: str) -> None:
-    """Fail loud when `owner` declares an SPI version this core cannot serve.
-
-    Same major (and, while the major is 0, the same minor), and a minor no newer than ours.
-    """
-    if not isinstance(declared, str):
-        raise ConfigError(f"{owner} does not declare SPI_VERSION (a 'major.minor' str)")
-    try:
-        theirs, ours = _parse(declared), _parse(SPI_VERSION)
-    except ValueError:
-        raise ConfigError(f"{owner} declares a malformed SPI_VERSION {declared!r}") from None
-    compatible = theirs[0] == ours[0] and (
-        theirs[1] == ours[1] if ours[0] == 0 else theirs[1] <= ours[1]
-    )
-    if not compatible:
-        raise ConfigError(
-            f"{owner} implements SPI {declared} but this spine-core provides SPI {SPI_VERSION}; "
-            "install versions that agree (see `spine plugin list`)"
-        )
+__all__ = [
+    "BACKENDS",
+    "CHECKPOINT_OPERATIONS",
+    "CHECKPOINT_OPTIONAL",
+    "ENTRY_POINT_GROUP",
+    "MAX_CONTENT_CHARS",
+    "MAX_JSON_DEPTH",
+    "MAX_SESSION_ID_CHARS",
+    "MAX_TTL_SECONDS",
+    "MEMORY_OPERATIONS",
+    "MEMORY_OPTIONAL",
+    "PROPERTIES",
+    "SCHEME_ENTRY_POINT_GROUP",
+    "SPI_VERSION",
+    "Backend",
+    "Capability",
+    "CheckpointCapabilities",
+    "Embedder",
+    "Health",
+    "Kind",
+    "MemoryCapabilities",
+    "SessionInfo",
+    "SessionPage",
+    "StoreInfo",
+    "Topology",
+    "backend_for_scheme",
+    "capabilities_of",
+    "check_json_depth",
+    "check_spi_version",
+    "dump_state",
+    "embedded_path",
+    "encode_metadata",
+    "install_hint",
+    "is_url",
+    "known_kinds",
+    "known_schemes",
+    "lazy_classes",
+    "lazy_exports",
+    "load_metadata",
+    "load_state",
+    "plugin_schemes",
+    "redact_secrets",
+    "redact_text",
+    "redact_url",
+    "retry_transient",
+    "scheme_storage",
+    "url_options",
+    "validate_before",
+    "validate_content",
+    "validate_embedder",
+    "validate_filter",
+    "validate_items",
+    "validate_k",
+    "validate_limit",
+    "validate_namespace",
+    "validate_optional_session_id",
+    "validate_optional_tenant_id",
+    "validate_record_id",
+    "validate_session_id",
+    "validate_tenant_id",
+    "validate_ttl",
+    "validate_vector",
+]
+__all__ += _base.__all__

@@ -4,38 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from ._backends import backend_for_scheme, known_schemes
 from .capabilities import Kind
 from .errors import ConfigError
 from .redact import redact_text
 
 __all__ = ["backend_for_url", "embedded_path", "is_url", "url_options"]
-
-_SCHEMES: dict[Kind, dict[str, str]] = {
-    "checkpoint": {
-        "memory": "memory",
-        "sqlite": "sqlite",
-        "redis": "redis",
-        "rediss": "redis",
-        "postgresql": "postgres",
-        "postgres": "postgres",
-        "qdrant": "qdrant",
-        "qdrants": "qdrant",
-        "qdrant+local": "qdrant",
-    },
-    "memory": {
-        "memory": "vector",
-        "vector": "vector",
-        "sqlite": "sqlite",
-        "redis": "redis",
-        "rediss": "redis",
-        "postgresql": "postgres",
-        "postgres": "postgres",
-        "pgvector": "pgvector",
-        "qdrant": "qdrant",
-        "qdrants": "qdrant",
-        "qdrant+local": "qdrant",
-    },
-}
 
 
 def is_url(target: str) -> bool:
@@ -50,17 +24,18 @@ def backend_for_url(url: str, kind: Kind) -> str:
     except ValueError as exc:
         raise ConfigError(f"malformed {kind} URL {redact_text(url)!r}: {exc}") from None
     scheme = url.partition("://")[0].lower()
-    builtin = _SCHEMES[kind].get(scheme)
-    if builtin is not None:
-        return builtin
-    # A third-party plugin serves the scheme spelled like its name ('acme-db://' → 'acme_db').
+    name = backend_for_scheme(scheme, kind)
+    if name is not None:
+        return name
+    # A third-party plugin without a `spine.schemes` entry point serves the scheme spelled
+    # like its name ('acme-db://' → 'acme_db').
     from .registry import list_checkpoints, list_memories  # metadata only: imports nothing
 
     installed = list_checkpoints() if kind == "checkpoint" else list_memories()
-    for name in (scheme, scheme.replace("-", "_")):
-        if name in installed:
-            return name
-    known = ", ".join(f"{s}://" for s in sorted(set(_SCHEMES[kind]) | set(installed)))
+    for candidate in (scheme, scheme.replace("-", "_")):
+        if candidate in installed:
+            return candidate
+    known = ", ".join(f"{s}://" for s in sorted(set(known_schemes(kind)) | set(installed)))
     raise ConfigError(f"unknown {kind} URL scheme {scheme!r}; known: {known}")
 
 

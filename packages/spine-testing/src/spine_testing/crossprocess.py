@@ -27,12 +27,12 @@ async def _increment(target: str, options: dict[str, Any], sid: str, times: int)
         while done < times:
             # Revision first, then state: if the state moved on in between, the expected
             # revision is stale and the put conflicts, never the other way round.
-            revision = await store.revision(sid)  # type: ignore[attr-defined]
+            revision = await store.revision(sid)
             state = await store.get(sid)
             if state is None:
                 raise RuntimeError(f"session {sid!r} vanished during the run")
             try:
-                await store.put(  # type: ignore[call-arg]
+                await store.put(
                     state.model_copy(update={"step": state.step + 1}),
                     expected_revision=revision,
                 )
@@ -60,7 +60,7 @@ async def cas_across_processes(
     sid = f"cas-{uuid.uuid4().hex[:12]}"
     async with open_checkpoint(target, **opts) as store:
         await store.put(State(session_id=sid))
-        start_revision: int = await store.revision(sid)  # type: ignore[attr-defined]
+        start_revision: int = await store.revision(sid)
     # A common start time (after every interpreter has imported) maximises contention.
     start = time.time() + 1.5
     args = [target, json.dumps(opts), sid, str(increments), str(start), *imports]
@@ -90,7 +90,7 @@ async def cas_across_processes(
     assert not failed, f"a writer process failed:\n{failed[0]}"
     async with open_checkpoint(target, **opts) as store:
         final = await store.get(sid)
-        revision = await store.revision(sid)  # type: ignore[attr-defined]
+        revision = await store.revision(sid)
         await store.delete(sid)
     expected = processes * increments
     assert final is not None, "the counter session is gone"

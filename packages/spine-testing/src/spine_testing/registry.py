@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from spine_core import Kind
+from spine_core.capabilities import (
+    CHECKPOINT_OPERATIONS,
+    CHECKPOINT_OPTIONAL,
+    MEMORY_OPERATIONS,
+    MEMORY_OPTIONAL,
+    Capability,
+)
 
 if TYPE_CHECKING:
     from .context import CheckContext
@@ -32,24 +39,13 @@ __all__ = [
 CheckFn = Callable[["CheckContext"], Awaitable[None]]
 
 CHECKPOINT_CAPABILITIES: tuple[str, ...] = (
-    "revisions",
-    "ttl",
-    "list_sessions",
-    "prune",
-    "durable",
-    "concurrent_writers",
+    *CHECKPOINT_OPTIONAL,
+    Capability.DURABLE,
+    Capability.CONCURRENT_WRITERS,
 )
 """Capabilities a checkpoint check may be gated on (checks of `GROUPS` always run)."""
 
-MEMORY_CAPABILITIES: tuple[str, ...] = (
-    "get",
-    "forget",
-    "prune",
-    "save_many",
-    "filter",
-    "persistent",
-    "approximate",
-)
+MEMORY_CAPABILITIES: tuple[str, ...] = MEMORY_OPTIONAL
 """Capabilities a memory check may be gated on (checks of `GROUPS` always run)."""
 
 GROUPS: tuple[str, ...] = ("base", "validation", "fidelity", "concurrency", "honesty")
@@ -65,8 +61,8 @@ GROUPS: tuple[str, ...] = ("base", "validation", "fidelity", "concurrency", "hon
 """
 
 FUNCTIONAL: dict[Kind, frozenset[str]] = {
-    "checkpoint": frozenset({"revisions", "ttl", "list_sessions", "prune"}),
-    "memory": frozenset({"get", "forget", "prune", "save_many", "filter"}),
+    "checkpoint": frozenset(CHECKPOINT_OPERATIONS),
+    "memory": frozenset(MEMORY_OPERATIONS),
 }
 """Optional operations a store must all advertise (and pass) to reach level "full".
 

@@ -166,7 +166,7 @@ async def _demo(targets: _Targets, ui: UI) -> int:
     async with opened(checkpoints), opened(memory):
         previous = await checkpoints.get(SESSION)
         revisions = capabilities_of(checkpoints, "checkpoint").advertised() & {"revisions"}
-        revision = await checkpoints.revision(SESSION) if revisions else None  # type: ignore[attr-defined]
+        revision = await checkpoints.revision(SESSION) if revisions else None
         last_run = int(previous.scratch.get("demo_run", 0) or 0) if previous else 0  # type: ignore[arg-type]
         run_number = last_run + 1
 
@@ -190,7 +190,7 @@ async def _demo(targets: _Targets, ui: UI) -> int:
         out.rule("1. Checkpoint: a run paused for a human approval", align="left")
         state = _state(run_number, previous.step if previous else 0)
         if revision is not None:
-            await checkpoints.put(state, expected_revision=revision)  # type: ignore[call-arg]
+            await checkpoints.put(state, expected_revision=revision)
             saved_as = f"revision {revision + 1} (compare-and-set on revision {revision})"
         else:
             await checkpoints.put(state)
@@ -233,7 +233,7 @@ async def _demo(targets: _Targets, ui: UI) -> int:
                     MemoryItem(content=content, session_id=session, metadata={"run": run_number})
                 )
         if "save_many" in capabilities_of(memory, "memory").advertised():
-            await memory.save_many(items)  # type: ignore[attr-defined]
+            await memory.save_many(items)
         else:
             for item in items:
                 await memory.save(item.content, session_id=item.session_id, metadata=item.metadata)

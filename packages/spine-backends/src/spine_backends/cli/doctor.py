@@ -32,6 +32,7 @@ def add_parser(subparsers: Any) -> None:
 async def _probe(kind: str, target: str, options: dict[str, Any]) -> dict[str, Any]:
     from spine_backends._targets import location, opened, shown
     from spine_core import SpineError, capabilities_of, open_checkpoint, open_memory
+    from spine_core.capabilities import PROPERTIES
     from spine_core.opening import backend_name
     from spine_core.redact import redact_text
     from spine_core.urls import is_url
@@ -60,10 +61,8 @@ async def _probe(kind: str, target: str, options: dict[str, Any]) -> dict[str, A
         caps = capabilities_of(store, "checkpoint" if kind == "checkpoint" else "memory")
         row["location"] = location(target) if is_url(target) else (info and info.target)
         advertised = caps.advertised()
-        row["capabilities"] = [n for n in caps.optional_names() if n in advertised]
-        row["properties"] = [
-            name for name in ("durable", "concurrent_writers", "encryption") if getattr(caps, name)
-        ]
+        row["capabilities"] = [str(n) for n in caps.optional_names() if n in advertised]
+        row["properties"] = [str(name) for name in PROPERTIES if getattr(caps, name)]
         row["details"] = dict(caps.details)
         if info is not None:
             row["info"] = info.model_dump(mode="json")

@@ -14,7 +14,12 @@ from ._ui import UI
 
 __all__ = ["add_parser"]
 
-_STATUS_STYLE = {"loaded": "green", "not loaded": "dim", "registered": "cyan"}
+_STATUS_STYLE = {
+    "loaded": "green",
+    "not loaded": "dim",
+    "registered": "cyan",
+    "not installed": "yellow",
+}
 
 
 def add_parser(subparsers: Any) -> None:
@@ -27,11 +32,12 @@ def add_parser(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="plugin_command", metavar="COMMAND", required=True)
     listing = commands.add_parser(
         "list",
-        help="list backends: kinds, distribution, version, SPI, load status",
+        help="list backends: kinds, URL schemes, distribution, version, SPI, load status",
         description=(
-            "List every backend by name: the kinds it offers, the distribution that ships "
-            "it, its version, the SPI it targets and whether it is loaded. Reads package "
-            "metadata only; imports no plugin."
+            "List every backend by name: the kinds it offers, the URL schemes that open it, "
+            "the distribution that ships it, its version, the SPI it targets and whether it "
+            "is loaded (a first-party backend not installed says what to install). Reads "
+            "package metadata only; imports no plugin."
         ),
     )
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -44,6 +50,12 @@ def _kinds(kinds: tuple[str, ...], *, known: bool) -> str:
     return ", ".join(kinds) or "—"
 
 
+def _status(status: str, install: str | None) -> str:
+    if status == "not installed" and install:
+        return f'not installed: pip install "{install}"'
+    return status
+
+
 def run_list(args: argparse.Namespace, ui: UI) -> int:
     """Print the plugin table (or JSON)."""
     from rich.table import Table
@@ -53,20 +65,23 @@ def run_list(args: argparse.Namespace, ui: UI) -> int:
 
     plugins = list_plugins()
     if args.json:
-        ui.print_json([{**asdict(p), "kinds": list(p.kinds)} for p in plugins])
+        ui.print_json(
+            [{**asdict(p), "kinds": list(p.kinds), "schemes": list(p.schemes)} for p in plugins]
+        )
         return 0
     table = Table(title="Spine backends", title_justify="left")
-    for column in ("Name", "Kinds", "Distribution", "Version", "SPI", "Status"):
+    for column in ("Name", "Kinds", "Schemes", "Distribution", "Version", "SPI", "Status"):
         table.add_column(column, overflow="fold")
     for p in plugins:
         style = "red" if p.status.startswith("error") else _STATUS_STYLE.get(p.status, "")
         table.add_row(
             Text(p.name, style="bold"),
             Text(_kinds(p.kinds, known=p.kinds_known)),
+            Text(", ".join(f"{s}://" for s in p.schemes) or "—"),
             Text(p.distribution or "—"),
             Text(p.version or "—"),
             Text(p.spi or "—"),
-            Text(p.status, style=style),
+            Text(_status(p.status, p.install), style=style),
         )
     ui.out.print(table)
     if not plugins:

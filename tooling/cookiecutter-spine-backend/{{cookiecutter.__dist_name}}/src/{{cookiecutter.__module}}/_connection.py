@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from spine_core.errors import ConfigError
-from spine_core.redact import redact_url
+from spine_core.spi import redact_url
 
 __all__ = [
     "DEFAULT_URL",

@@ -7,14 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from spine_core.base import CheckpointStoreBase
-from spine_core.capabilities import CheckpointCapabilities, Topology
-from spine_core.codec import dump_state, load_state
 from spine_core.errors import ConflictError
-from spine_core.protocols import SessionInfo, SessionPage
 from spine_core.records import utc_now
+from spine_core.spi import (
+    CheckpointCapabilities,
+    CheckpointStoreBase,
+    SessionInfo,
+    SessionPage,
+    Topology,
+    dump_state,
+    load_state,
+    validate_before,
+    validate_namespace,
+    validate_session_id,
+)
 from spine_core.state import State
-from spine_core.validation import validate_before, validate_namespace, validate_session_id
 
 from ._connection import DEFAULT_URL, StandInServer, check_url, connect
 

@@ -9,11 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from spine_core.base import MemoryStoreBase, PreparedRecord
-from spine_core.capabilities import MemoryCapabilities, Topology
-from spine_core.protocols import Embedder
 from spine_core.records import MemoryHit, MemoryRecord, matches_filter
-from spine_core.validation import validate_limit, validate_record_id, validate_session_id
+from spine_core.spi import (
+    Embedder,
+    MemoryCapabilities,
+    MemoryStoreBase,
+    PreparedRecord,
+    Topology,
+    validate_limit,
+    validate_record_id,
+    validate_session_id,
+)
 
 from ._connection import DEFAULT_URL, StandInServer, check_url, connect
 
