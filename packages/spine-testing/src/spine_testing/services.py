@@ -397,8 +397,8 @@ class _Owned:
 
     def respawn(self) -> None:
         """Start the server again with the same command line (port, data dir) and wait for it."""
-        assert self.log is not None
-        assert self.ready is not None
+        if self.log is None or self.ready is None:
+            raise RuntimeError("this server was not started by the kit: cannot respawn it")
         with self.log.open("ab") as out:
             _spawn(self, self.argv, self.stop_signal, out, self.run_as)
         _wait_ready(self, self.ready, self.log)
@@ -496,13 +496,15 @@ def _spawn(
     )
     owned.stop_signal = stop_signal
     owned.argv, owned.run_as = argv, run_as
-    assert owned.watchdog.stdin is not None
+    if owned.watchdog.stdin is None:
+        raise RuntimeError("the watchdog has no stdin pipe")
     owned.watchdog.stdin.write(f"{owned.process.pid} {stop_signal.name[3:]}\n".encode())
     owned.watchdog.stdin.flush()
 
 
 def _wait_ready(owned: _Owned, ping: Callable[[], str | None], log: Path) -> None:
-    assert owned.process is not None
+    if owned.process is None:
+        raise RuntimeError("the server process was not started")
     deadline = time.monotonic() + _START_TIMEOUT
     error: str | None = "no answer yet"
     while time.monotonic() < deadline:
@@ -741,7 +743,8 @@ class Throwaway:
     def port(self) -> int:
         """The TCP port it listens on (the same after a restart)."""
         port = urlsplit(self.url).port
-        assert port is not None
+        if port is None:
+            raise RuntimeError(f"{redact_url(self.url)} names no port")
         return port
 
     @property
@@ -900,7 +903,8 @@ class RedisCluster:
     def role(self, node: Throwaway) -> str:
         """``"master"`` or ``"slave"`` as `node` itself reports (raises if it does not answer)."""
         reply = redis_command(node.port, "ROLE", timeout=1.0)
-        assert isinstance(reply, list)
+        if not isinstance(reply, list) or not reply:
+            raise RuntimeError(f"ROLE answered {reply!r:.80}, not a list")
         return str(reply[0])
 
     def healthy(self) -> bool:
