@@ -10,14 +10,7 @@ import math
 from functools import partial
 from typing import Any
 
-from spine_core import (
-    CheckpointCapabilities,
-    InvalidInput,
-    Message,
-    Role,
-    State,
-    dump_state,
-)
+from spine_core import CheckpointCapabilities, InvalidInput, Message, Role, State, dump_state
 from spine_testing._check import check
 from spine_testing.checks import _common
 from spine_testing.checks._data import (
@@ -28,6 +21,7 @@ from spine_testing.checks._data import (
     unicode_ids,
     utc,
 )
+from spine_testing.checks.checkpoint._shared import nothing_written
 from spine_testing.context import CheckContext
 from spine_testing.expect import (
     CheckFailed,
@@ -416,17 +410,6 @@ async def lifecycle(ctx: CheckContext) -> None:
     await _common.lifecycle(ctx, use)
 
 
-async def _nothing_written(
-    ctx: CheckContext, store: Any, session_id: str, what: str, tenant: str | None = None
-) -> None:
-    got = await store.get(session_id)
-    expect(got is None, f"{what} wrote the session anyway: get returned {short(got)}")
-    if tenant is not None and ctx.advertises("list_sessions"):
-        page = await store.list_sessions(tenant_id=tenant)
-        listed = [s.session_id for s in page.sessions]
-        expect(session_id not in listed, f"{what} left the session listed")
-
-
 def _surrogate_key(s: State) -> None:
     s.scratch["\ud800"] = 1
 
@@ -475,7 +458,7 @@ async def unreadable_state_refused(ctx: CheckContext) -> None:
             mutate(bad)
             await expect_raises(InvalidInput, partial(store.put, bad), f"put of {label}")
             if target != sid:
-                await _nothing_written(ctx, store, target, f"put of {label}", tenant)
+                await nothing_written(ctx, store, target, f"put of {label}", tenant)
         got = await store.get(sid)
         expect(got == kept, f"a refused put ({label}) changed the stored state: {short(got)}")
 
@@ -494,7 +477,7 @@ async def tenant_ids_checked(ctx: CheckContext) -> None:
             partial(store.put, State.model_construct(session_id=sid, tenant_id=bad)),
             f"put with tenant_id={bad!r:.20}",
         )
-        await _nothing_written(ctx, store, sid, f"put with tenant_id={bad!r:.20}")
+        await nothing_written(ctx, store, sid, f"put with tenant_id={bad!r:.20}")
         if ctx.advertises("list_sessions"):
             await expect_raises(
                 InvalidInput,

@@ -8,20 +8,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from spine_core import (
-    State,
-)
+from spine_core import State
 from spine_testing import crossprocess
 from spine_testing._check import check
 from spine_testing.checks._data import rich_state
 from spine_testing.context import CheckContext
-from spine_testing.expect import (
-    CheckSkipped,
-    NotAdvertised,
-    expect,
-    expect_same_state,
-    short,
-)
+from spine_testing.expect import CheckSkipped, NotAdvertised, expect, expect_same_state, short
 from spine_testing.factories import target_url
 
 

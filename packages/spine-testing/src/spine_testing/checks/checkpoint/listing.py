@@ -6,19 +6,10 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from spine_core import (
-    InvalidInput,
-    State,
-)
+from spine_core import InvalidInput, State
 from spine_testing._check import check
 from spine_testing.context import CheckContext
-from spine_testing.expect import (
-    CheckFailed,
-    expect,
-    expect_equal,
-    expect_raises,
-    short,
-)
+from spine_testing.expect import CheckFailed, expect, expect_equal, expect_raises, short
 
 
 async def _list_all(

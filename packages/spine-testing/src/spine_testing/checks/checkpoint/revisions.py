@@ -7,21 +7,11 @@ import random
 from functools import partial
 from typing import Any
 
-from spine_core import (
-    ConflictError,
-    InvalidInput,
-    State,
-)
+from spine_core import ConflictError, InvalidInput, State
 from spine_testing._check import check
 from spine_testing.checks._data import rich_state
 from spine_testing.context import CheckContext
-from spine_testing.expect import (
-    CheckFailed,
-    expect,
-    expect_equal,
-    expect_raises,
-    expect_same_state,
-)
+from spine_testing.expect import CheckFailed, expect, expect_equal, expect_raises, expect_same_state
 
 
 @check("checkpoint", "revisions")

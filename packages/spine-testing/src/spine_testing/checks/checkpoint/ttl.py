@@ -7,13 +7,10 @@ import math
 import time
 from functools import partial
 
-from spine_core import (
-    InvalidInput,
-    State,
-)
+from spine_core import InvalidInput, State
 from spine_core.validation import MAX_TTL_SECONDS
 from spine_testing._check import check
-from spine_testing.checks.checkpoint.base import _nothing_written
+from spine_testing.checks.checkpoint._shared import nothing_written
 from spine_testing.context import CheckContext
 from spine_testing.expect import (
     CheckFailed,
@@ -122,7 +119,7 @@ async def ttl_range(ctx: CheckContext) -> None:
         what = f"put with ttl={bad!r:.12}"
         state = State(session_id=fresh, tenant_id=tenant)
         await expect_raises(InvalidInput, partial(store.put, state, ttl=bad), what)
-        await _nothing_written(ctx, store, fresh, what, tenant)
+        await nothing_written(ctx, store, fresh, what, tenant)
         await expect_raises(
             InvalidInput,
             partial(store.put, State(session_id=sid, tenant_id=tenant, step=2), ttl=bad),

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from spine_core import (
-    MemoryItem,
-)
+from spine_core import MemoryItem
 from spine_testing._check import check
 from spine_testing.context import CheckContext
-from spine_testing.expect import (
-    expect,
-)
+from spine_testing.expect import expect
 
 
 @check("memory", "approximate")

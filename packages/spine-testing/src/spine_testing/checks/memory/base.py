@@ -29,6 +29,14 @@ from spine_core.validation import MAX_JSON_DEPTH
 from spine_testing._check import check
 from spine_testing.checks import _common
 from spine_testing.checks._data import TINY, UNICODE_TEXTS, nested, rich_metadata, unicode_ids
+from spine_testing.checks.memory._shared import (
+    COSINE,
+    EXACT,
+    GuideEmbedder,
+    contents,
+    expect_same_record,
+    hit_contents,
+)
 from spine_testing.context import CheckContext
 from spine_testing.expect import (
     CheckFailed,
@@ -39,39 +47,6 @@ from spine_testing.expect import (
     expect_raises,
     short,
 )
-
-_EXACT = 1e-3
-"""How close to 1 the score of a record whose text equals the query must be."""
-
-
-_COSINE = 0.02
-"""How far a score may be from the exact cosine (room for float32 and quantized indexes)."""
-
-
-_TS = 1e-3
-"""How far a timestamp read back may be from the one `save` returned (seconds; storage
-precision)."""
-
-
-def _expect_same_record(actual: object, expected: MemoryRecord, what: str) -> None:
-    if not isinstance(actual, MemoryRecord):
-        raise CheckFailed(f"{what}: expected a MemoryRecord, got {short(actual)}")
-    expect_equal(actual.id, expected.id, f"{what}: id")
-    expect_equal(actual.content, expected.content, f"{what}: content")
-    expect_equal(actual.session_id, expected.session_id, f"{what}: session_id")
-    expect_json_equal(actual.metadata, expected.metadata, f"{what}: metadata")
-    expect(
-        isinstance(actual.ts, float) and abs(actual.ts - expected.ts) <= _TS,
-        f"{what}: ts {actual.ts!r} differs from the saved {expected.ts!r}",
-    )
-
-
-def _contents(records: list[Any]) -> list[str]:
-    return [r.content for r in records]
-
-
-def _hit_contents(hits: list[Any]) -> list[str]:
-    return [h.record.content for h in hits]
 
 
 @check("memory")
@@ -103,12 +78,12 @@ async def metadata_roundtrips(ctx: CheckContext) -> None:
     expect_json_equal(saved.metadata, meta, "metadata returned by save")
     loaded = await memory.load(sid)
     expect_equal(len(loaded), 1, "records loaded")
-    _expect_same_record(loaded[0], saved, "load")
+    expect_same_record(loaded[0], saved, "load")
     hits = await memory.search(text, k=1, session_id=sid)
     expect(hits, "search found nothing")
-    _expect_same_record(hits[0].record, saved, "search hit")
+    expect_same_record(hits[0].record, saved, "search hit")
     if ctx.advertises("get"):
-        _expect_same_record(await memory.get(saved.id), saved, "get")
+        expect_same_record(await memory.get(saved.id), saved, "get")
     empty = await memory.save(f"{ctx.token()} no metadata", session_id=sid)
     expect_json_equal(empty.metadata, {}, "metadata of a record saved without metadata")
 
@@ -163,8 +138,8 @@ async def search_exact_text_first(ctx: CheckContext) -> None:
             expect(hits, f"search for a stored text ({where}) found nothing")
             expect_equal(hits[0].record.content, text, f"top hit for its own text ({where})")
             expect(
-                abs(hits[0].score - 1.0) <= _EXACT,
-                f"score of an exact match is {hits[0].score!r}, not 1 ± {_EXACT} ({where})",
+                abs(hits[0].score - 1.0) <= EXACT,
+                f"score of an exact match is {hits[0].score!r}, not 1 ± {EXACT} ({where})",
             )
 
 
@@ -223,11 +198,11 @@ async def scores_are_cosine(ctx: CheckContext) -> None:
     vectors = await embed_texts(embedder, [query, *texts])
     expected = {t: cosine(vectors[0], v) for t, v in zip(texts, vectors[1:], strict=True)}
     hits = await memory.search(query, k=len(texts), session_id=sid)
-    expect_equal(sorted(_hit_contents(hits)), sorted(texts), "records found")
+    expect_equal(sorted(hit_contents(hits)), sorted(texts), "records found")
     for hit in hits:
         want = expected[hit.record.content]
         expect(
-            abs(hit.score - want) <= _COSINE,
+            abs(hit.score - want) <= COSINE,
             f"score {hit.score:.4f} for {hit.record.content!r} is not its cosine {want:.4f}",
         )
 
@@ -270,10 +245,10 @@ async def load_recent_chronological(ctx: CheckContext) -> None:
         await memory.save(text, session_id=sid)
         if i % 3 == 0:
             await memory.save(f"{token} other session {i}", session_id=other)
-    expect_equal(_contents(await memory.load(sid, limit=7)), texts[-7:], "load(limit=7)")
-    expect_equal(_contents(await memory.load(sid)), texts[-20:], "load() with the default limit")
-    expect_equal(_contents(await memory.load(sid, limit=100)), texts, "load(limit=100)")
-    expect_equal(_contents(await memory.load(sid, limit=1)), texts[-1:], "load(limit=1)")
+    expect_equal(contents(await memory.load(sid, limit=7)), texts[-7:], "load(limit=7)")
+    expect_equal(contents(await memory.load(sid)), texts[-20:], "load() with the default limit")
+    expect_equal(contents(await memory.load(sid, limit=100)), texts, "load(limit=100)")
+    expect_equal(contents(await memory.load(sid, limit=1)), texts[-1:], "load(limit=1)")
 
 
 @check("memory")
@@ -412,10 +387,10 @@ async def unicode_content(ctx: CheckContext) -> None:
             )
         loaded = await memory.load(record.session_id)
         expect_equal(len(loaded), 1, f"records in session {record.session_id!r}")
-        _expect_same_record(loaded[0], record, f"load of {record.session_id!r}")
+        expect_same_record(loaded[0], record, f"load of {record.session_id!r}")
         hits = await memory.search(record.content, k=1, session_id=record.session_id)
         expect(hits and hits[0].record.id == record.id, f"search for {record.content!r}")
-        expect(abs(hits[0].score - 1.0) <= _EXACT, f"unicode exact match scored {hits[0].score}")
+        expect(abs(hits[0].score - 1.0) <= EXACT, f"unicode exact match scored {hits[0].score}")
 
 
 @check("memory", "concurrency")
@@ -428,7 +403,7 @@ async def concurrent_saves(ctx: CheckContext) -> None:
     records = await asyncio.gather(*(memory.save(t, session_id=sid) for t in texts))
     expect_equal(len({r.id for r in records}), 40, "distinct ids of 40 concurrent saves")
     loaded = await memory.load(sid, limit=100)
-    expect_equal(sorted(_contents(loaded)), sorted(texts), "contents loaded back")
+    expect_equal(sorted(contents(loaded)), sorted(texts), "contents loaded back")
     stamps = [r.ts for r in loaded]
     expect(stamps == sorted(stamps), "load is not in chronological order")
 
@@ -519,38 +494,20 @@ async def lifecycle(ctx: CheckContext) -> None:
     await _common.lifecycle(ctx, use)
 
 
-class _GuideEmbedder:
-    """The embedder the authoring guide shows: only `async def embed(text) -> list[float]`.
-
-    No `dim`, `name` or batch method, so a store must learn the dimension from the first
-    vector. Axes: fruit, engines, anything.
-    """
-
-    async def embed(self, text: str) -> list[float]:
-        return [float("apple" in text), float("engine" in text), 0.25]
-
-
-class _OtherGuideEmbedder:
-    """Another one-text embedder, of another (undeclared) dimension."""
-
-    async def embed(self, text: str) -> list[float]:
-        return [float("apple" in text), 1.0]
-
-
 @check("memory")
 async def one_text_embedder(ctx: CheckContext) -> None:
     """An embedder with only `embed(text)` (no dim, name or batch method) works."""
     await ctx.require_option("embedder", why="the check passes its own embedder")
     await ctx.require_option("namespace", why="the check needs a namespace of its own")
     namespace = ctx.fresh_namespace()
-    memory = await ctx.store(namespace=namespace, embedder=_GuideEmbedder())
+    memory = await ctx.store(namespace=namespace, embedder=GuideEmbedder())
     sid = ctx.sid("guide")
     token = ctx.token()
     pie = await memory.save(f"{token} apple pie recipe", session_id=sid)
     car = await memory.save(f"{token} engine repair manual", session_id=sid)
     hits = await memory.search("a fresh apple", k=2, session_id=sid)
-    expect_equal(_hit_contents(hits), [pie.content, car.content], "hits for an apple query")
-    expect(abs(hits[0].score - 1.0) <= _EXACT, f"the apple record scored {hits[0].score!r}")
+    expect_equal(hit_contents(hits), [pie.content, car.content], "hits for an apple query")
+    expect(abs(hits[0].score - 1.0) <= EXACT, f"the apple record scored {hits[0].score!r}")
     loaded = [r.id for r in await memory.load(sid)]
     expect_equal(loaded, [pie.id, car.id], "load with a one-text embedder")
     if ctx.advertises("save_many"):

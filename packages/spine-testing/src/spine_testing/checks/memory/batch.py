@@ -5,20 +5,11 @@ from __future__ import annotations
 import math
 from functools import partial
 
-from spine_core import (
-    InvalidInput,
-    MemoryItem,
-)
+from spine_core import InvalidInput, MemoryItem
 from spine_testing._check import check
-from spine_testing.checks.memory.base import _contents
+from spine_testing.checks.memory._shared import contents
 from spine_testing.context import CheckContext
-from spine_testing.expect import (
-    expect,
-    expect_equal,
-    expect_json_equal,
-    expect_raises,
-    short,
-)
+from spine_testing.expect import expect, expect_equal, expect_json_equal, expect_raises, short
 
 
 @check("memory", "save_many")
@@ -51,7 +42,7 @@ async def save_many_matches_save(ctx: CheckContext) -> None:
         if isinstance(i, MemoryItem) and i.session_id == a
     ]
     batch_a = await memory.load(a, limit=100)
-    expect_equal(_contents(batch_a), _contents(one_by_one), "load order: batch vs one by one")
+    expect_equal(contents(batch_a), contents(one_by_one), "load order: batch vs one by one")
     for got, want in zip(batch_a, one_by_one, strict=True):
         expect_json_equal(got.metadata, want.metadata, "metadata: batch vs one by one")
     hits = await memory.search(f"{token} item 31", k=1, session_id=b)

@@ -6,19 +6,11 @@ import math
 from functools import partial
 from typing import Any
 
-from spine_core import (
-    InvalidInput,
-    MemoryRecord,
-)
+from spine_core import InvalidInput, MemoryRecord
 from spine_core.records import matches_filter
 from spine_testing._check import check
 from spine_testing.context import CheckContext
-from spine_testing.expect import (
-    expect,
-    expect_equal,
-    expect_raises,
-    short,
-)
+from spine_testing.expect import expect, expect_equal, expect_raises, short
 
 
 async def _filter_fixture(ctx: CheckContext) -> tuple[Any, str, str, dict[str, MemoryRecord]]:

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from functools import partial
 
-from spine_core import (
-    InvalidInput,
-)
+from spine_core import InvalidInput
 from spine_testing._check import check
-from spine_testing.checks.memory.base import _expect_same_record
+from spine_testing.checks.memory._shared import expect_same_record
 from spine_testing.context import CheckContext
-from spine_testing.expect import (
-    expect,
-    expect_equal,
-    expect_json_equal,
-    expect_raises,
-)
+from spine_testing.expect import expect, expect_equal, expect_json_equal, expect_raises
 
 
 @check("memory", "get")
@@ -26,7 +19,7 @@ async def get_returns_record(ctx: CheckContext) -> None:
         f"{ctx.token()} fetch me", session_id=ctx.sid("get"), metadata={"k": [1]}
     )
     got = await memory.get(record.id)
-    _expect_same_record(got, record, "get")
+    expect_same_record(got, record, "get")
     expect_json_equal(got.metadata, {"k": [1]}, "metadata read by get")
     got.metadata["k"].append(2)
     again = await memory.get(record.id)

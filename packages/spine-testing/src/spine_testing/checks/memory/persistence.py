@@ -5,23 +5,16 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from spine_core import (
-    ConfigError,
-    HashEmbedder,
-)
+from spine_core import ConfigError, HashEmbedder
 from spine_testing._check import check
-from spine_testing.checks.memory.base import (
-    _EXACT,
-    _expect_same_record,
-    _GuideEmbedder,
-    _OtherGuideEmbedder,
+from spine_testing.checks.memory._shared import (
+    EXACT,
+    GuideEmbedder,
+    OtherGuideEmbedder,
+    expect_same_record,
 )
 from spine_testing.context import CheckContext
-from spine_testing.expect import (
-    expect,
-    expect_equal,
-    expect_raises,
-)
+from spine_testing.expect import expect, expect_equal, expect_raises
 
 
 @check("memory", "persistent")
@@ -39,10 +32,10 @@ async def persistent_reopen(ctx: CheckContext) -> None:
     loaded = await second.load(sid)
     expect_equal(len(loaded), 3, "records after reopening")
     for got, want in zip(loaded, saved, strict=True):
-        _expect_same_record(got, want, "a record after reopening")
+        expect_same_record(got, want, "a record after reopening")
     hits = await second.search(saved[1].content, k=1, session_id=sid)
     expect(hits and hits[0].record.id == saved[1].id, "search after reopening")
-    expect(abs(hits[0].score - 1.0) <= _EXACT, f"exact match after reopen scored {hits[0].score}")
+    expect(abs(hits[0].score - 1.0) <= EXACT, f"exact match after reopen scored {hits[0].score}")
 
 
 class _RenamedEmbedder(HashEmbedder):
@@ -86,18 +79,18 @@ async def one_text_embedder_reopen(ctx: CheckContext) -> None:
     await ctx.require_option("embedder", why="the check passes its own embedder")
     await ctx.require_option("namespace", why="the check needs a namespace of its own")
     namespace = ctx.fresh_namespace()
-    memory = await ctx.store(namespace=namespace, embedder=_GuideEmbedder())
+    memory = await ctx.store(namespace=namespace, embedder=GuideEmbedder())
     sid = ctx.sid("guide-reopen")
     token = ctx.token()
     pie = await memory.save(f"{token} apple pie recipe", session_id=sid)
     await memory.save(f"{token} engine repair manual", session_id=sid)
     await memory.aclose()
-    again = await ctx.store(namespace=namespace, embedder=_GuideEmbedder())
+    again = await ctx.store(namespace=namespace, embedder=GuideEmbedder())
     hits = await again.search("apple", k=1, session_id=sid)
     expect(hits and hits[0].record.id == pie.id, "search after reopening with the same embedder")
     others: list[tuple[Any, str]] = [
         (HashEmbedder(), "a 256-d HashEmbedder over 3-d vectors"),
-        (_OtherGuideEmbedder(), "a one-text 2-d embedder over 3-d vectors"),
+        (OtherGuideEmbedder(), "a one-text 2-d embedder over 3-d vectors"),
     ]
     for other, what in others:
         wrong = await ctx.store(namespace=namespace, embedder=other)

@@ -6,19 +6,12 @@ import asyncio
 from datetime import datetime
 from functools import partial
 
-from spine_core import (
-    InvalidInput,
-)
+from spine_core import InvalidInput
 from spine_core.records import now_ts, utc_now
 from spine_testing._check import check
 from spine_testing.checks._data import utc
 from spine_testing.context import CheckContext
-from spine_testing.expect import (
-    expect,
-    expect_equal,
-    expect_raises,
-    short,
-)
+from spine_testing.expect import expect, expect_equal, expect_raises, short
 
 
 @check("memory", "prune")
