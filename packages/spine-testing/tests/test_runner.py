@@ -94,7 +94,10 @@ async def test_reference_checkpoint_store_is_full(factory: Callable[..., Any]) -
     assert report.failures == (), report.render()
     assert report.levels == {"checkpoint": "full"}
     assert report.ok
-    assert report.counts()["passed"] == len(list_checks("checkpoint")) - 2  # durable, concurrent
+    # Not advertised by an in-process store: durable, concurrent_writers (two checks).
+    assert report.counts()["passed"] == len(list_checks("checkpoint")) - 3
+    [cas] = [r for r in report.results if r.name == "cas_across_processes"]
+    assert cas.status == "not advertised", cas
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from spine_testing.services import Service, redact_url
 
 pytest_plugins = ["pytester"]
 
-SRC = str(Path(services.__file__).resolve().parent.parent)  # for child interpreters
+SRC = str(Path(services.__file__).resolve().parents[2])  # src/, for child interpreters
 
 
 # --- the servers are what DESIGN.md §5 promises -------------------------------------------

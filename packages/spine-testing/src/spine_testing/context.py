@@ -28,8 +28,8 @@ from spine_core import (
     capabilities_of,
 )
 
+from ._check import Check
 from .expect import CheckFailed, CheckSkipped, describe
-from .registry import Check
 
 __all__ = ["CheckContext", "StoreFactory", "Target", "close_quietly"]
 

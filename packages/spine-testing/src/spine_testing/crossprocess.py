@@ -1,7 +1,8 @@
 """Compare-and-set across processes, which no single-process check can show.
 
-DESIGN §3 promises no lost update between processes; adapters call `cas_across_processes`
-with a URL. Run as a module this file is the worker:
+DESIGN §3 promises no lost update between processes. The registered check of the same name
+(`checks/checkpoint/durability.py`) runs this for URL targets; adapters may also call
+`cas_across_processes` with a URL. Run as a module this file is the worker:
 `python -m spine_testing.crossprocess TARGET OPTIONS SID N START [MODULE ...]`.
 """
 
@@ -17,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from spine_core import ConflictError, State, open_checkpoint
+
+from .expect import CheckFailed, expect, expect_equal
 
 __all__ = ["cas_across_processes"]
 
@@ -87,17 +90,17 @@ async def cas_across_processes(
         for p, (_, err) in zip(procs, results, strict=True)
         if p.returncode
     ]
-    assert not failed, f"a writer process failed:\n{failed[0]}"
+    if failed:
+        raise CheckFailed(f"a writer process failed:\n{failed[0]}")
     async with open_checkpoint(target, **opts) as store:
         final = await store.get(sid)
         revision = await store.revision(sid)
         await store.delete(sid)
     expected = processes * increments
-    assert final is not None, "the counter session is gone"
-    assert final.step == expected, f"lost updates: counter {final.step}, expected {expected}"
-    assert revision == start_revision + expected, (
-        f"revision {revision}, expected {start_revision + expected}"
-    )
+    if final is None:
+        raise CheckFailed("the counter session is gone")
+    expect(final.step == expected, f"lost updates: counter {final.step}, expected {expected}")
+    expect_equal(revision, start_revision + expected, "revision after every increment")
 
 
 def main(argv: list[str]) -> None:

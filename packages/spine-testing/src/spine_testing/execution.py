@@ -6,9 +6,9 @@ import asyncio
 
 from spine_core import Kind
 
+from ._check import Check
 from .context import CheckContext, Target
 from .expect import CheckFailed, NotAdvertised
-from .registry import Check
 
 __all__ = ["execute", "infer_kind"]
 

@@ -13,7 +13,16 @@ from spine_core.urls import is_url
 
 from .context import StoreFactory
 
-__all__ = ["factory_for"]
+__all__ = ["URL_ATTRIBUTE", "factory_for", "shared_factory", "target_url"]
+
+URL_ATTRIBUTE = "spine_url"
+"""The attribute `factory_for` sets on a factory for a URL target: the URL itself."""
+
+
+def target_url(factory: StoreFactory) -> str | None:
+    """The URL a factory opens (set by `factory_for`); None for an in-process factory."""
+    url = getattr(factory, URL_ATTRIBUTE, None)
+    return url if isinstance(url, str) else None
 
 
 def _keywords(fn: Callable[..., Any], *, skip_first: bool) -> frozenset[str] | None:
@@ -69,6 +78,9 @@ def factory_for(target: str, kind: Kind) -> StoreFactory:
         ]
     setattr(factory, "__signature__", inspect.Signature(params))  # noqa: B010
     factory.__qualname__ = factory.__name__ = f"factory_for({name!r}, {kind!r})"
+    if is_url(target):
+        # Checks that need other processes (cas_across_processes) reopen the store by URL.
+        setattr(factory, URL_ATTRIBUTE, target)
     return factory
 
 

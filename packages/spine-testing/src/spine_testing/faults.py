@@ -204,7 +204,8 @@ class FaultProxy:
         return asyncio.run_coroutine_threadsafe(coro, loop).result(_CONTROL_TIMEOUT)
 
     async def _set(self, mode: Mode, latency: float = 0.0) -> None:
-        assert self._released is not None
+        if self._released is None:
+            raise RuntimeError("the fault proxy is not running")
         self._mode, self._latency = mode, latency
         if mode == "stall":
             self._released.clear()
@@ -287,7 +288,8 @@ class FaultProxy:
             link.reset()
 
     async def _gate(self) -> None:
-        assert self._released is not None
+        if self._released is None:
+            raise RuntimeError("the fault proxy is not running")
         await self._released.wait()
         if self._mode == "delay" and self._latency:
             await asyncio.sleep(self._latency)

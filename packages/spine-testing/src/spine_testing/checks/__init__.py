@@ -1,1 +1,5 @@
-"""The conformance checks, one module per kind; importing a module registers its checks."""
+"""The conformance checks: one package per kind, one module per capability.
+
+Importing a module registers its checks (`spine_testing._check.check`); `faults` holds the
+fault-injection scenarios adapters call with a server they may break (not registered checks).
+"""

@@ -17,7 +17,18 @@ from spine_core import (
     text_part,
 )
 
-__all__ = ["UNICODE_TEXTS", "big_state", "rich_metadata", "rich_state", "unicode_ids"]
+__all__ = [
+    "TINY",
+    "UNICODE_TEXTS",
+    "big_state",
+    "nested",
+    "rich_metadata",
+    "rich_state",
+    "unicode_ids",
+]
+
+TINY = 5e-324
+"""The smallest subnormal float: a vector of it has a norm whose inverse overflows."""
 
 UNICODE_TEXTS: tuple[str, ...] = (
     "héllo wörld — ça va? ß Ω",
@@ -124,3 +135,13 @@ def rich_metadata() -> dict[str, Any]:
 def utc(year: int, month: int = 1, day: int = 1) -> datetime:
     """An aware UTC datetime."""
     return datetime(year, month, day, tzinfo=UTC)
+
+
+def nested(depth: int) -> dict[str, Any]:
+    """``{"a": {"a": ...}}`` nested `depth` levels deep."""
+    root: dict[str, Any] = {}
+    cur = root
+    for _ in range(depth - 1):
+        cur["a"] = {}
+        cur = cur["a"]
+    return root

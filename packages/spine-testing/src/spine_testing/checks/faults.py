@@ -24,6 +24,7 @@ from typing import Any
 
 from spine_core import State
 from spine_core.errors import BackendUnavailable
+from spine_testing.expect import CheckFailed, expect, expect_equal, expect_same_state
 from spine_testing.faults import FaultProxy
 from spine_testing.services import Throwaway
 
@@ -54,9 +55,9 @@ async def _fails_within(name: str, call: Callable[[], Awaitable[Any]], bound: fl
     except BackendUnavailable as exc:
         message = str(exc)
     else:
-        raise AssertionError(f"{name}() succeeded against a server that does not answer")
+        raise CheckFailed(f"{name}() succeeded against a server that does not answer")
     took = time.monotonic() - began
-    assert took <= bound, f"{name}() took {took:.1f}s to raise BackendUnavailable (bound {bound}s)"
+    expect(took <= bound, f"{name}() took {took:.1f}s to raise BackendUnavailable (bound {bound}s)")
     return message
 
 
@@ -64,20 +65,20 @@ async def _health_within(store: Any, bound: float) -> None:
     began = time.monotonic()
     health = await store.health()
     took = time.monotonic() - began
-    assert not health.ok, "health() reported ok against a server that does not answer"
-    assert took <= bound, f"health() took {took:.1f}s to return (bound {bound}s)"
+    expect(not health.ok, "health() reported ok against a server that does not answer")
+    expect(took <= bound, f"health() took {took:.1f}s to return (bound {bound}s)")
 
 
 async def _works(store: Any, tag: str) -> None:
     if hasattr(store, "search"):
         record = await store.save(f"after the fault {tag}", session_id="s")
-        assert record.content == f"after the fault {tag}"
-        assert (await store.health()).ok
+        expect_equal(record.content, f"after the fault {tag}", "content saved after the fault")
+        expect((await store.health()).ok, "health() is not ok after the fault ended")
         return
     state = State(session_id=f"after-{tag}", step=3)
     await store.put(state)
-    assert await store.get(state.session_id) == state
-    assert (await store.health()).ok
+    expect_same_state(await store.get(state.session_id), state, "get after the fault")
+    expect((await store.health()).ok, "health() is not ok after the fault ended")
 
 
 async def stalled_server_is_bounded(open_store: StoreFactory, url: str, *, bound: float) -> None:
@@ -114,7 +115,7 @@ async def outage_is_bounded_and_recovered(
         began = time.monotonic()
         await _works(store, "outage")
         took = time.monotonic() - began
-        assert took <= bound, f"the first calls after the outage took {took:.1f}s"
+        expect(took <= bound, f"the first calls after the outage took {took:.1f}s")
     finally:
         if not server.running:
             server.restart()
@@ -143,36 +144,40 @@ async def write_outcome_is_honest(open_store: StoreFactory, url: str) -> None:
             # 1. Idle connections reset before the write: nothing was sent on them.
             proxy.cut_all()
             error, _ = await _put_outcome(store, proxy, State(session_id=sid, step=2))
-            assert error is None or MAYBE_APPLIED not in error, (
-                f"a write cut before it was sent was reported as maybe applied: {error}"
+            expect(
+                error is None or MAYBE_APPLIED not in error,
+                f"a write cut before it was sent was reported as maybe applied: {error}",
             )
             if error is None:
                 revision += 1
-            assert await store.revision(sid) == revision, "a write was applied twice or lost"
+            expect(await store.revision(sid) == revision, "a write was applied twice or lost")
 
             # 2. The reply is cut after the request reached the server.
             proxy.cut()
             error, sent = await _put_outcome(store, proxy, State(session_id=sid, step=3))
             if error is None:
                 revision += 1
-                assert await store.revision(sid) == revision, "a retried write applied twice"
+                expect(await store.revision(sid) == revision, "a retried write applied twice")
             else:
-                assert MAYBE_APPLIED in error, f"an unknown outcome reported as a failure: {error}"
-                assert sent > 0, "'may or may not have been applied' but nothing was sent"
+                expect(MAYBE_APPLIED in error, f"an unknown outcome reported as a failure: {error}")
+                expect(sent > 0, "'may or may not have been applied' but nothing was sent")
                 revision = await store.revision(sid)
 
             # 3. No connection can be made: nothing is sent, so nothing "may" have happened.
             proxy.drop()
             proxy.cut_all()
             error, sent = await _put_outcome(store, proxy, State(session_id=sid, step=4))
-            assert sent == 0
-            assert error is not None, "a write succeeded with every connection refused"
-            assert MAYBE_APPLIED not in error, f"nothing was sent, yet: {error}"
+            expect_equal(sent, 0, "bytes sent with every connection refused")
+            if error is None:
+                raise CheckFailed("a write succeeded with every connection refused")
+            expect(MAYBE_APPLIED not in error, f"nothing was sent, yet: {error}")
             proxy.pass_through()
-            assert await store.revision(sid) == revision, "a write that was not sent applied"
+            expect(await store.revision(sid) == revision, "a write that was not sent applied")
             state = await store.get(sid)
-            assert state is not None
-            assert state.step in (2, 3)
+            expect(
+                state is not None and state.step in (2, 3),
+                f"after the faults the session reads {state!r:.80}",
+            )
         finally:
             proxy.pass_through()
             await store.aclose()
