@@ -1,0 +1,24 @@
+"""Property-based and stateful checks (spine_testing.properties) on Qdrant's local mode.
+
+The server mode has the same code path above the client; it runs in the conformance suite
+when a server is reachable (SPINE_QDRANT_URL).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spine_backend_qdrant import QdrantMemory
+from spine_testing import properties
+
+
+def _local(**options: Any) -> QdrantMemory:
+    return QdrantMemory.from_url("qdrant+local://", **options)
+
+
+def test_records_round_trip_or_are_refused() -> None:
+    properties.run_record_properties(_local)
+
+
+def test_memory_agrees_with_the_reference() -> None:
+    assert properties.run_memory_comparison(_local) >= 1000
