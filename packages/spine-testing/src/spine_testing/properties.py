@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from itertools import count
 from typing import Any, TypeVar
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -211,6 +211,16 @@ def _json_equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and bool(a == b)
 
 
+async def _memory_trace(memory: Any, content: str, session_id: str) -> tuple[object, ...]:
+    """What a reader can see: the session's records and the store-wide hits for `content`."""
+    loaded = await _refused(memory.load(session_id, limit=100))
+    hits = await memory.search(content, k=10)
+    return (
+        loaded if isinstance(loaded, list) else "refused",
+        sorted(h.id for h in hits),
+    )
+
+
 async def check_record(
     memory: Any, content: str, session_id: str, metadata: dict[str, Any] | None
 ) -> bool:
@@ -218,14 +228,12 @@ async def check_record(
 
     Returns whether it was stored; a stored record is forgotten (or pruned) again.
     """
-    before = await _refused(memory.load(session_id, limit=100))
+    before = await _memory_trace(memory, content, session_id)
     try:
         record: MemoryRecord = await memory.save(content, session_id=session_id, metadata=metadata)
     except InvalidInput:
-        after = await _refused(memory.load(session_id, limit=100))
-        assert type(after) is type(before)
-        if isinstance(before, list):
-            assert after == before, f"a refused save left a trace: {after!r}"
+        after = await _memory_trace(memory, content, session_id)
+        assert after == before, f"a refused save left a trace: {before!r} -> {after!r}"
         return False
     assert record.content == content
     assert record.session_id == session_id
@@ -245,9 +253,17 @@ async def check_record(
 
 
 def run_record_properties(
-    factory: StoreFactory, *, max_examples: int = 30, shrink: bool = True
+    factory: StoreFactory,
+    *,
+    max_examples: int = 30,
+    shrink: bool = True,
+    exclude: Callable[[dict[str, Any]], bool] | None = None,
 ) -> dict[str, int]:
-    """Valid content, ids and metadata round-trip; hostile ones may only be refused traceless."""
+    """Valid content, ids and metadata round-trip; hostile ones may only be refused traceless.
+
+    `exclude(metadata)` leaves out hostile metadata that hits a known defect (which should
+    have its own strict xfail test), so the rest keeps running.
+    """
     tally = {"stored": 0, "refused": 0}
     with _loop() as loop:
         memory = factory(namespace=_namespace(), embedder=HashEmbedder(_EMBED_DIM))
@@ -267,6 +283,7 @@ def run_record_properties(
                 meta=sp.metadata() | sp.hostile_metadata(),
             )
             def hostile(content: str, sid: str, meta: dict[str, Any]) -> None:
+                assume(exclude is None or not exclude(meta))
                 stored = loop.run_until_complete(check_record(memory, content, sid, meta))
                 tally["stored" if stored else "refused"] += 1
 
