@@ -18,7 +18,7 @@ from .capabilities import (
 )
 from .codec import dump_state, load_state
 from .config import SpineConfig, load_config
-from .embedders import OpenAIEmbedder
+from .embedders import FastEmbedEmbedder, OpenAIEmbedder, SentenceTransformerEmbedder
 from .embedding import HashEmbedder, cosine
 from .errors import (
     BackendUnavailable,
@@ -80,6 +80,7 @@ __all__ = [
     "ConflictError",
     "DataError",
     "Embedder",
+    "FastEmbedEmbedder",
     "FilterableMemory",
     "ForgettingMemory",
     "HashEmbedder",
@@ -108,6 +109,7 @@ __all__ = [
     "RevisionedCheckpointStore",
     "Role",
     "RunStatus",
+    "SentenceTransformerEmbedder",
     "SessionInfo",
     "SessionPage",
     "SpineConfig",
