@@ -87,13 +87,16 @@ def test_bad_model_specific_options() -> None:
         FastEmbedEmbedder(threads=0)
 
 
-def test_names_stores_record() -> None:
+def test_names_stores_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     st = SentenceTransformerEmbedder
     assert st().name == "sentence-transformers/all-MiniLM-L6-v2"
     assert st("BAAI/bge-small-en-v1.5").name == "sentence-transformers/BAAI/bge-small-en-v1.5"
     # A local folder is known by its last part, so moving it keeps the identity.
     assert st("/opt/models/minilm/").name == "sentence-transformers/minilm"
     assert st("./models/minilm").name == "sentence-transformers/minilm"
+    (tmp_path / "models" / "minilm").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert st("models/minilm").name == "sentence-transformers/minilm"  # an existing folder
     assert st("/x/model", name="all-MiniLM-L6-v2@local").name == "all-MiniLM-L6-v2@local"
     assert FastEmbedEmbedder().name == "fastembed/BAAI/bge-small-en-v1.5"
     assert repr(st("m")) == "SentenceTransformerEmbedder(model='m')"

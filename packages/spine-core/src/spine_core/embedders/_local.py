@@ -12,6 +12,7 @@ import asyncio
 import importlib
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
 
@@ -39,6 +40,8 @@ class LocalModelEmbedder:
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise ConfigError(f"{cls} name must be a non-empty str when given")
         self.model = model
+        # A folder (existing, or spelt as a path) rather than a hub id like `org/model`.
+        self._local = model.startswith((".", "/", "~")) or "\\" in model or Path(model).is_dir()
         self.batch_size = batch_size
         self._name = name
         self._model: Any = None
@@ -77,7 +80,7 @@ class LocalModelEmbedder:
         if self._name is not None:
             return self._name
         model = self.model.rstrip("/\\")
-        if "/" in model and not model.startswith((".", "/", "~")) and "\\" not in model:
+        if "/" in model and not self._local:
             # A hub id (`org/model`): recorded as `<prefix>/<model>`, the org dropped only when
             # it is the prefix itself, so the common `sentence-transformers/x` is not doubled.
             org, _, rest = model.partition("/")
