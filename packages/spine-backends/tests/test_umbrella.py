@@ -114,7 +114,12 @@ SPINEKIT_MODULES = {
     "postgres": ["PostgresCheckpoint"],
     "pgvector": ["PgVectorMemory"],
     "memory": ["InMemoryVectorMemory", "BufferMemory"],
-    "embeddings": ["HashEmbedder", "OpenAIEmbedder"],
+    "embeddings": [
+        "HashEmbedder",
+        "OpenAIEmbedder",
+        "SentenceTransformerEmbedder",
+        "FastEmbedEmbedder",
+    ],
     "migrations": ["register_migration", "migrate"],
 }
 
@@ -131,7 +136,8 @@ def test_spinekit_top_level_names() -> None:
         "register_migration",
     ):
         assert getattr(spine_backends, name) is not None, name
-    assert "OpenAIEmbedder" in dir(spine_backends)
+    for name in ("OpenAIEmbedder", "SentenceTransformerEmbedder", "FastEmbedEmbedder"):
+        assert name in dir(spine_backends), name
     assert spine_backends.BufferMemory is spine_core.BufferMemory
 
 

@@ -29,7 +29,7 @@ from .capabilities import (
 from .codec import dump_state as dump_state
 from .codec import load_state as load_state
 from .config import SpineConfig, load_config
-from .embedders import OpenAIEmbedder
+from .embedders import FastEmbedEmbedder, OpenAIEmbedder, SentenceTransformerEmbedder
 from .embedding import HashEmbedder, cosine
 from .errors import (
     BackendUnavailable,
@@ -80,6 +80,7 @@ __all__ = [
     "ConflictError",
     "DataError",
     "Embedder",
+    "FastEmbedEmbedder",
     "HashEmbedder",
     "Health",
     "InMemoryCheckpointStore",
@@ -99,6 +100,7 @@ __all__ = [
     "PluginInfo",
     "Role",
     "RunStatus",
+    "SentenceTransformerEmbedder",
     "SessionInfo",
     "SessionPage",
     "SpineConfig",

@@ -7,6 +7,11 @@ memory = "qdrant://${QDRANT_HOST:-localhost}:6333"
 [spine.plugins.postgres]
 pool_min_size = 2
 
+[spine.embedder]
+kind = "sentence-transformers"        # or "fastembed", "openai", "hash"
+model = "sentence-transformers/all-MiniLM-L6-v2"
+device = "cpu"                        # any other key is an option of that embedder
+
 The file may be spinekit's whole `spine.toml`: keys of other planes (`default_model`, `system`,
 `guards`, `middleware`, …) are ignored. Spine's own tables are checked strictly, so a typo
 fails loud with a suggestion instead of silently falling back to a default.
@@ -42,7 +47,7 @@ __all__ = [
 
 DEFAULT_CHECKPOINT = "sqlite:///.spine/spine.db"
 DEFAULT_MEMORY = "sqlite:///.spine/spine.db"
-_OWN_KEYS = ("backends", "plugins")
+_OWN_KEYS = ("backends", "plugins", "embedder")
 _BACKEND_KEYS = ("checkpoint", "memory")
 logger = logging.getLogger(__name__)
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -84,6 +89,19 @@ class SpineConfig:
     plugins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: Path | None = None
     """The file it came from, or None for built-in defaults."""
+    embedder: Mapping[str, Any] | None = None
+    """`[spine.embedder]`: `kind` and that embedder's options; None for the stores' default."""
+
+    def build_embedder(self) -> Any:
+        """A new embedder as `[spine.embedder]` describes it, or None when it names none."""
+        if self.embedder is None:
+            return None
+        from .embedders import make_embedder
+
+        options = dict(self.embedder)
+        kind = options.pop("kind")
+        where = f"{self.source}: [spine.embedder]" if self.source else "[spine.embedder]"
+        return make_embedder(kind, options, where=where)
 
     def options_for(self, target: str, kind: str) -> dict[str, Any]:
         """The `[spine.plugins.<backend>]` options for a target."""
@@ -114,6 +132,8 @@ class SpineConfig:
     def open_memory(self, **overrides: Any) -> ManagedMemory:
         """The configured memory store (no I/O until first use)."""
         options = self._checked_options(self.memory, "memory") | overrides
+        if "embedder" not in options and self.embedder is not None:
+            options["embedder"] = self.build_embedder()
         return open_memory(self.memory, **options)
 
 
@@ -186,6 +206,7 @@ def load_config(
             f"{file}: unknown [spine.backends] key {key!r}{suggest(key, _BACKEND_KEYS)}; "
             "expected checkpoint, memory"
         )
+    embedder = _embedder_table(spine, env, file)
     for name, options in plugins.items():
         if not isinstance(options, dict):
             raise ConfigError(f"{file}: [spine.plugins.{name}] must be a table of options")
@@ -197,4 +218,22 @@ def load_config(
         memory=backends.get("memory", DEFAULT_MEMORY),
         plugins=plugins,
         source=file,
+        embedder=embedder,
     )
+
+
+def _embedder_table(spine: Mapping[str, Any], env: Mapping[str, str], file: Path) -> Any:
+    """`[spine.embedder]` expanded and checked (kind and option names), or None."""
+    if "embedder" not in spine:
+        return None
+    table = _expand(spine["embedder"], env, f"{file}: spine.embedder")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{file}: [spine.embedder] must be a table")
+    if not isinstance(table.get("kind"), str) or not table["kind"]:
+        raise ConfigError(
+            f'{file}: [spine.embedder] needs kind = "sentence-transformers", "fastembed", '
+            '"openai" or "hash"'
+        )
+    config = SpineConfig(embedder=table, source=file)
+    config.build_embedder()  # a typo in a kind or an option fails here, not at first use
+    return table

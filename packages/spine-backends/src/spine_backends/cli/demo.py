@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,16 @@ def add_parser(subparsers: Any) -> None:
         help="keep the demo's SQLite database in DIR/spine.db instead of the configured stores",
     )
     parser.add_argument("--config", type=Path, metavar="PATH", help="spine.toml to read")
+    parser.add_argument(
+        "--embedder",
+        metavar="KIND[:MODEL]",
+        help=(
+            "search memories with this embedder instead of the configured one: "
+            "sentence-transformers, fastembed, openai or hash, optionally with a model name or "
+            "folder (e.g. sentence-transformers:all-MiniLM-L6-v2); when its package is not "
+            "installed the demo says so and uses word hashing"
+        ),
+    )
     parser.set_defaults(func=run)
 
 
@@ -87,31 +98,69 @@ class _Targets:
     memory: str
     checkpoint_options: dict[str, Any]
     memory_options: dict[str, Any]
+    embedder: Any = None
+    """The embedder to search with; None for the memory store's default (word hashing)."""
 
 
-def _targets(args: argparse.Namespace) -> _Targets:
+def _targets(args: argparse.Namespace, ui: UI) -> _Targets:
+    embedder = _chosen_embedder(args.embedder, ui) if args.embedder else None
     if args.data_dir is not None:
         url = "sqlite:///" + str((args.data_dir / "spine.db").resolve())
-        return _Targets(url, url, {}, {})
+        return _Targets(url, url, {}, {}, embedder)
     from spine_core import load_config
 
     config = load_config(args.config)
+    if not args.embedder:
+        embedder = config.build_embedder()
     return _Targets(
         config.checkpoint,
         config.memory,
         config.options_for(config.checkpoint, "checkpoint"),
         config.options_for(config.memory, "memory"),
+        embedder,
     )
+
+
+def _chosen_embedder(choice: str, ui: UI) -> Any:
+    """The embedder `--embedder KIND[:MODEL]` names; None (word hashing) when not installed."""
+    from spine_core.embedders import EMBEDDER_KINDS, make_embedder
+
+    kind, _, model = choice.partition(":")
+    spec = EMBEDDER_KINDS.get(kind)
+    if spec is not None and not spec.installed:
+        ui.warn(
+            f"the {kind} embedder needs the {spec.requires} package, which is not installed "
+            f"({spec.install_hint}); searching with HashEmbedder (word hashing) instead"
+        )
+        return None
+    return make_embedder(kind, {"model": model} if model else {}, where="--embedder")
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
     """Run the demo; 0 when everything round-tripped."""
     from spine_backends._targets import ensure_parent_dir
 
-    targets = _targets(args)
+    targets = _targets(args, ui)
     ensure_parent_dir(targets.checkpoint)
     ensure_parent_dir(targets.memory)
     return asyncio.run(_demo(targets, ui))
+
+
+def _memory_options(targets: _Targets) -> dict[str, Any]:
+    """The memory store's options, with the chosen embedder in a namespace of its own.
+
+    A namespace holds one embedder's vectors, so a model's memories do not meet (and are not
+    refused by) the word-hashing ones earlier runs saved in the default namespace.
+    """
+    options = dict(targets.memory_options)
+    if targets.embedder is not None:
+        from spine_core.embedding import embedder_name
+
+        options["embedder"] = targets.embedder
+        if "namespace" not in options:
+            slug = re.sub(r"[^A-Za-z0-9_-]+", "-", embedder_name(targets.embedder)).strip("-")
+            options["namespace"] = f"demo-{slug}"[:63]
+    return options
 
 
 def _state(run_number: int, previous_step: int) -> Any:
@@ -157,12 +206,16 @@ async def _demo(targets: _Targets, ui: UI) -> int:
 
     from spine_backends._targets import location, opened
     from spine_core import MemoryItem, capabilities_of, open_checkpoint, open_memory
+    from spine_core.embedding import embedder_dimension, embedder_name
 
     started = time.perf_counter()
     out = ui.out
     where_cp, where_mem = location(targets.checkpoint), location(targets.memory)
+    load = getattr(targets.embedder, "load", None)
+    if callable(load):  # a local model: load it now, so a failure is one clear line up front
+        await load()
     checkpoints = open_checkpoint(targets.checkpoint, **targets.checkpoint_options)
-    memory = open_memory(targets.memory, **targets.memory_options)
+    memory = open_memory(targets.memory, **_memory_options(targets))
     async with opened(checkpoints), opened(memory):
         previous = await checkpoints.get(SESSION)
         revisions = capabilities_of(checkpoints, "checkpoint").advertised() & {"revisions"}
@@ -172,6 +225,13 @@ async def _demo(targets: _Targets, ui: UI) -> int:
 
         out.print(Text.assemble(("Spine demo", "bold"), f" · run #{run_number}"))
         out.print(Text(f"  checkpoints: {where_cp}\n  memory:      {where_mem}", style="dim"))
+        used = getattr(memory, "embedder", None) or targets.embedder
+        if used is not None:
+            dim = embedder_dimension(used)
+            about = f"{dim}-d" if dim else "its dimension learned from the first vector"
+            if targets.embedder is None:
+                about += "; word hashing: --embedder sentence-transformers searches by meaning"
+            out.print(Text(f"  embedder:    {embedder_name(used)} ({about})", style="dim"))
         if previous is None:
             out.print("  No earlier state found: this is the first run.", markup=False)
         else:
