@@ -436,7 +436,7 @@ async def test_compare_and_set_retries_when_the_session_comes_back_to_expected(
     async with PostgresCheckpoint.from_url(pg_url, schema=schema) as store:
         await store.put(State(session_id="s"))
         await store.put(State(session_id="s"))  # revision 2: a CAS at 1 fails
-        read_revision = store.revision
+        read_revision = store._revision
         calls = 0
 
         async def racing_revision(session_id: str) -> int:
@@ -449,7 +449,7 @@ async def test_compare_and_set_retries_when_the_session_comes_back_to_expected(
                 await store.put(State(session_id=session_id))
             return await read_revision(session_id)
 
-        store.revision = racing_revision  # type: ignore[method-assign]
+        store._revision = racing_revision  # type: ignore[method-assign]
         await store.put(State(session_id="s", scratch={"won": True}), expected_revision=1)
         assert calls == 1
         assert await read_revision("s") == 2

@@ -16,29 +16,22 @@ compare-and-set is atomic on the server, across processes.
 from __future__ import annotations
 
 import logging
-import re
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from spine_core.errors import ConfigError, ConflictError, InvalidInput
+from spine_core.errors import ConfigError
 from spine_core.records import utc_now
 from spine_core.spi import (
     CheckpointCapabilities,
     CheckpointStoreBase,
-    SessionInfo,
-    SessionPage,
+    ScanRow,
     Topology,
-    dump_state,
-    load_state,
-    validate_before,
     validate_namespace,
-    validate_session_id,
     validate_ttl,
 )
-from spine_core.state import State
 
+from ._checkpoint_adopt import adopt_spinekit
 from ._client import (
     DEFAULT_URL,
     Connection,
@@ -52,7 +45,6 @@ from ._client import (
 )
 from ._keys import SPINEKIT_PREFIX, CheckpointKeys, check_key_prefix, check_spinekit_prefix
 from ._scripts import (
-    CHECKPOINT_ADOPT,
     CHECKPOINT_DELETE,
     CHECKPOINT_PAGE,
     CHECKPOINT_PRUNE,
@@ -68,7 +60,6 @@ log = logging.getLogger("spine")
 
 _SCAN_BUDGET = 512  # index entries one list/prune script call may examine (bounds blocking)
 _URL_OPTIONS = ("namespace", "default_ttl", "key_prefix", "prefix", "retries", "cluster")
-_ADOPT_SCAN = 1000  # keys per SCAN step while adopting spinekit's keys
 ADOPTED_NAMESPACE = "default"
 """spinekit had no namespaces; the store of the default one (what its code opens) adopts."""
 
@@ -159,51 +150,7 @@ class RedisCheckpoint(CheckpointStoreBase):
     async def _open(self) -> None:
         self._conn.open()
         if self.namespace == ADOPTED_NAMESPACE and not is_cluster(self._conn.client):
-            await self._adopt_spinekit()
-
-    async def _adopt_spinekit(self) -> None:
-        """Move the sessions spinekit wrote under `prefix` into this store, once.
-
-        Each key moves in one script (atomic, idempotent), so processes opening together
-        each move some and none moves one twice. The marker is set only after a full SCAN,
-        so a later open that sees it knows every key that existed then has moved.
-        """
-        keys = self._keys
-        if await self._conn.run(lambda c: c.exists(keys.adopted)):
-            return
-        prefix = self.prefix.encode()
-        session_prefix = keys.session_prefix.encode()
-        pattern = _glob_escape(prefix) + b"*"
-
-        def scan(at: Any) -> Callable[[Any], Awaitable[Any]]:
-            return lambda c: c.scan(at, match=pattern, count=_ADOPT_SCAN, _type="string")
-
-        def move(key: bytes, sid: bytes) -> Callable[[Any], Awaitable[Any]]:
-            script_keys = (key, session_prefix + sid, *self._indexes)
-            args = (sid, keys.tenant_prefix, str(to_us(utc_now())))
-            return lambda c: CHECKPOINT_ADOPT(c, script_keys, args)
-
-        cursor: Any = 0
-        refused = 0
-        while True:
-            cursor, found = await self._conn.run(scan(cursor))
-            for key in found:
-                raw_key = key.encode() if isinstance(key, str) else bytes(key)
-                sid = raw_key[len(prefix) :]
-                if not _adoptable(sid):
-                    refused += 1  # it could never be read here: leave it where it is
-                    continue
-                await self._conn.run(move(raw_key, sid))
-            if not as_int(cursor):
-                break
-        if refused:
-            log.warning(
-                "%d spinekit session(s) under prefix %r have ids Spine refuses and were not "
-                "adopted; their keys are left as they are",
-                refused,
-                self.prefix,
-            )
-        await self._conn.run(lambda c: c.set(keys.adopted, str(to_us(utc_now()))))
+            await adopt_spinekit(self._conn, self._keys, self._indexes, self.prefix)
 
     async def _close(self) -> None:
         await self._conn.close()
@@ -211,103 +158,90 @@ class RedisCheckpoint(CheckpointStoreBase):
     async def _ping(self) -> None:
         await self._conn.run(lambda c: c.ping())
 
-    # -- base operations --------------------------------------------------------------------
-    async def put(
-        self, state: State, *, expected_revision: int | None = None, ttl: float | None = None
+    # -- hooks (see CheckpointStoreBase) ------------------------------------------------------
+    async def _read(self, session_id: str) -> bytes | None:
+        key = self._keys.session(session_id)
+        raw: bytes | None = await self._conn.run(lambda c: c.hget(key, "state"))
+        return raw
+
+    async def _write(
+        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None
     ) -> None:
-        """Store `state`; with `expected_revision`, atomically refuse a different revision."""
-        ttl = self._check_put_options(expected_revision, ttl)
-        raw = dump_state(state)
-        await self._ensure_ready()
-        sid = state.session_id
+        await self._put(session_id, tenant_id, raw, ttl, "")
+
+    async def _write_if(
+        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, expected: int
+    ) -> int | None:
+        # The script compares and writes atomically on the server.
+        return await self._put(session_id, tenant_id, raw, ttl, str(expected))
+
+    async def _put(
+        self, sid: str, tenant_id: str | None, raw: str, ttl: float | None, expected: str
+    ) -> int | None:
+        """Run the put script; the new revision, or None when `expected` did not match."""
         keys = (self._keys.session(sid), *self._indexes)
         args = (
             raw,
-            "" if expected_revision is None else str(expected_revision),
+            expected,
             "" if ttl is None else str(ttl_ms(ttl)),
-            "0" if state.tenant_id is None else "1",
-            state.tenant_id or "",
+            "0" if tenant_id is None else "1",
+            tenant_id or "",
             str(to_us(utc_now())),
             sid,
             self._keys.tenant_prefix,
             secrets.token_hex(8),
         )
         ok, revision = await self._conn.run(lambda c: CHECKPOINT_PUT(c, keys, args))
-        if not as_int(ok):
-            assert expected_revision is not None
-            raise ConflictError(sid, expected_revision, as_int(revision))
+        return as_int(revision) if as_int(ok) else None
 
-    async def get(self, session_id: str) -> State | None:
-        """A fresh copy of the stored state, or `None`."""
-        key = self._keys.session(validate_session_id(session_id))
-        await self._ensure_ready()
-        raw = await self._conn.run(lambda c: c.hget(key, "state"))
-        return None if raw is None else load_state(raw, session_id=session_id)
-
-    async def delete(self, session_id: str) -> None:
-        """Remove the session and its index entries (no-op when missing)."""
-        sid = validate_session_id(session_id)
-        await self._ensure_ready()
-        keys = (self._keys.session(sid), *self._indexes)
-        args = (sid, self._keys.tenant_prefix)
+    async def _remove(self, session_id: str) -> None:
+        keys = (self._keys.session(session_id), *self._indexes)
+        args = (session_id, self._keys.tenant_prefix)
         await self._conn.run(lambda c: CHECKPOINT_DELETE(c, keys, args))
 
-    # -- optional capabilities ----------------------------------------------------------------
-    async def revision(self, session_id: str) -> int:
-        """0 when missing (or expired), else the number of puts since creation."""
-        key = self._keys.session(validate_session_id(session_id))
-        await self._ensure_ready()
+    async def _revision(self, session_id: str) -> int:
+        key = self._keys.session(session_id)
         raw = await self._conn.run(lambda c: c.hget(key, "rev"))
         return 0 if raw is None else as_int(raw)
 
-    async def list_sessions(
-        self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
-    ) -> SessionPage:
-        """Sessions in id order after `cursor` (keyset pagination), optionally of one tenant."""
-        tenant_id, limit, cursor = self.check_list_args(tenant_id, limit, cursor)
-        await self._ensure_ready()
+    async def _scan(self, tenant_id: str | None, after: str | None, n: int) -> list[ScanRow]:
         index = self._keys.sessions if tenant_id is None else self._keys.tenant(tenant_id)
         keys = (index, *self._indexes)
-        start = "-" if cursor is None else "(" + cursor
-        rows: list[SessionInfo] = []
-        while len(rows) <= limit:
+        start = "-" if after is None else "(" + after
+        rows: list[ScanRow] = []
+        # Each script call examines at most _SCAN_BUDGET index entries (bounds blocking).
+        while len(rows) < n:
             args = (
                 self._keys.session_prefix,
                 self._keys.tenant_prefix,
                 "" if tenant_id is None else "t:" + tenant_id,
                 start,
-                str(limit + 1 - len(rows)),
+                str(n - len(rows)),
                 str(_SCAN_BUDGET),
             )
             found, resume = await self._conn.run(
                 lambda c, args=args: CHECKPOINT_PAGE(c, keys, args)  # type: ignore[misc]
             )
             rows.extend(
-                SessionInfo(
-                    session_id=as_text(sid),
-                    tenant_id=None if tenant is None else as_text(tenant),
-                    updated_at=from_us(as_int(updated)),
-                    revision=as_int(rev),
+                (
+                    as_text(sid),
+                    None if tenant is None else as_text(tenant),
+                    from_us(as_int(updated)),
+                    as_int(rev),
                 )
                 for sid, rev, tenant, updated in found
             )
             start = as_text(resume)
             if not start:
                 break
-        page = rows[:limit]
-        return SessionPage(
-            sessions=page, next_cursor=page[-1].session_id if len(rows) > limit else None
-        )
+        return rows
 
-    async def prune(self, *, before: datetime) -> int:
-        """Delete sessions whose last put was before `before`; return how many."""
-        before_us = str(to_us(validate_before(before)))
-        await self._ensure_ready()
+    async def _prune(self, before: datetime) -> int:
         keys = (self._keys.sessions, *self._indexes)
         args = (
             self._keys.session_prefix,
             self._keys.tenant_prefix,
-            before_us,
+            str(to_us(before)),
             str(_SCAN_BUDGET),
         )
         total = 0
@@ -316,20 +250,6 @@ class RedisCheckpoint(CheckpointStoreBase):
             total += as_int(deleted)
             if as_int(examined) < _SCAN_BUDGET:
                 return total
-
-
-def _adoptable(session_id: bytes) -> bool:
-    """Whether Spine accepts `session_id` (UTF-8 bytes of a spinekit key) as a session id."""
-    try:
-        validate_session_id(session_id.decode("utf-8"))
-    except (UnicodeDecodeError, InvalidInput):
-        return False
-    return True
-
-
-def _glob_escape(text: bytes) -> bytes:
-    """`text` as a literal in a SCAN MATCH pattern."""
-    return re.sub(rb"([*?\[\]\\])", rb"\\\1", text)
 
 
 def _parse_url_options(options: dict[str, str]) -> dict[str, Any]:

@@ -24,13 +24,16 @@ from .capabilities import (
     StoreInfo,
     Topology,
 )
+from .codec import dump_state, load_state
 from .embedding import HashEmbedder, embed_texts, embedder_dimension, embedder_name
-from .errors import ConfigError, InvalidInput, UnsupportedCapability
-from .protocols import Embedder, SessionPage
+from .errors import ConfigError, ConflictError, InvalidInput, UnsupportedCapability
+from .protocols import Embedder, SessionInfo, SessionPage
 from .records import MemoryHit, MemoryItem, MemoryRecord, epoch_seconds
 from .redact import redact_text
+from .state import State
 from .validation import (
     encode_metadata,
+    validate_before,
     validate_content,
     validate_embedder,
     validate_filter,
@@ -39,10 +42,11 @@ from .validation import (
     validate_limit,
     validate_optional_session_id,
     validate_optional_tenant_id,
+    validate_session_id,
     validate_ttl,
 )
 
-__all__ = ["CheckpointStoreBase", "MemoryStoreBase", "PreparedRecord", "StoreBase"]
+__all__ = ["CheckpointStoreBase", "MemoryStoreBase", "PreparedRecord", "ScanRow", "StoreBase"]
 
 
 class StoreBase:
@@ -147,14 +151,159 @@ class StoreBase:
         return UnsupportedCapability(type(self).__name__, capability)
 
 
+ScanRow = tuple[str, str | None, datetime, int | None]
+"""One listed session from `_scan`: (session_id, tenant_id, updated_at (aware), revision)."""
+
+_CAS_ATTEMPTS = 8
+"""Conditional writes tried before a `ConflictError` whose revisions happen to match."""
+
+
 class CheckpointStoreBase(StoreBase):
-    """Base for checkpoint stores: optional operations raise unless advertised."""
+    """Base for checkpoint stores: the public operations, written once over small hooks.
+
+    Each operation validates its input, encodes it with the core codec, connects once and
+    calls a private hook; then it decodes, paginates or retries. A backend implements
+    `_read`, `_write` and `_remove`, and for each capability it advertises the matching
+    hooks: `revisions` -> `_write_if` and `_revision`; `list_sessions` -> `_scan`;
+    `prune` -> `_prune`; `ttl` -> honour the `ttl` its writes receive. An operation whose
+    capability is not advertised raises `UnsupportedCapability` before any I/O.
+    """
 
     kind: ClassVar[Kind] = "checkpoint"
     capabilities: CheckpointCapabilities = CheckpointCapabilities()
     default_ttl: float | None = None
     """Seconds a session lives after a put without `ttl` (None: forever); capability `ttl`."""
 
+    # -- the public operations ----------------------------------------------------------------
+    async def put(
+        self, state: State, *, expected_revision: int | None = None, ttl: float | None = None
+    ) -> None:
+        """Store `state`; with `expected_revision`, atomically only if the revision matches.
+
+        `ttl` (seconds) overrides `default_ttl`. A mismatch raises `ConflictError`.
+        """
+        if expected_revision is None and ttl is None:
+            ttl = self.default_ttl  # the hot path: nothing to check
+        else:
+            ttl = self._check_put_options(expected_revision, ttl)
+        raw = dump_state(state)
+        sid, tenant = state.session_id, state.tenant_id
+        if not self._ready:
+            await self._ensure_ready()
+        if expected_revision is None:
+            await self._write(sid, tenant, raw, ttl)
+            return
+        for _ in range(_CAS_ATTEMPTS):
+            if await self._write_if(sid, tenant, raw, ttl, expected_revision) is not None:
+                return
+            # Not written: read the revision to say why.
+            actual = await self._revision(sid)
+            if actual != expected_revision:
+                raise ConflictError(sid, expected_revision, actual)
+            # Another writer brought the session back to `expected_revision` (delete or
+            # expiry, then puts) between the two calls: the write may succeed now.
+        raise ConflictError(sid, expected_revision, await self._revision(sid))
+
+    async def get(self, session_id: str) -> State | None:
+        """A fresh copy of the stored state, or `None` (also when expired)."""
+        sid = validate_session_id(session_id)
+        if not self._ready:
+            await self._ensure_ready()
+        raw = await self._read(sid)
+        return None if raw is None else load_state(raw, session_id=sid)
+
+    async def delete(self, session_id: str) -> None:
+        """Remove the session (a no-op when missing); its revision starts again at 0."""
+        sid = validate_session_id(session_id)
+        await self._ensure_ready()
+        await self._remove(sid)
+
+    async def revision(self, session_id: str) -> int:
+        """0 when missing (or expired), else the number of puts since creation.
+
+        Capability `revisions`.
+        """
+        if not self.capabilities.revisions:
+            raise self._unsupported("revisions")
+        sid = validate_session_id(session_id)
+        await self._ensure_ready()
+        return await self._revision(sid)
+
+    async def list_sessions(
+        self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> SessionPage:
+        """Sessions in session-id (code point) order after `cursor`, optionally of one tenant.
+
+        Capability `list_sessions`; pass `next_cursor` back for the next page.
+        """
+        if not self.capabilities.list_sessions:
+            raise self._unsupported("list_sessions")
+        tenant_id, limit, cursor = self._check_list_args(tenant_id, limit, cursor)
+        await self._ensure_ready()
+        rows = await self._scan(tenant_id, cursor, limit + 1)
+        sessions = [
+            SessionInfo(session_id=sid, tenant_id=tenant, updated_at=updated, revision=rev)
+            for sid, tenant, updated, rev in rows[:limit]
+        ]
+        more = len(rows) > limit
+        return SessionPage(sessions=sessions, next_cursor=sessions[-1].session_id if more else None)
+
+    async def prune(self, *, before: datetime) -> int:
+        """Delete sessions last put before `before`; return how many (capability `prune`)."""
+        if not self.capabilities.prune:
+            raise self._unsupported("prune")
+        before = validate_before(before)
+        await self._ensure_ready()
+        return await self._prune(before)
+
+    # -- the hooks a backend implements (input already validated and encoded) ------------------
+    async def _read(self, session_id: str) -> str | bytes | None:
+        """The stored `dump_state` text of a live session, or None (missing or expired)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _read")
+
+    async def _write(
+        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None
+    ) -> None:
+        """Store `raw` unconditionally: revision + 1 (1 when missing or expired).
+
+        `ttl` is the seconds the session lives (None: forever); it is only ever set on a store
+        that advertises `ttl`. `updated_at` becomes now (`records.utc_now`).
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement _write")
+
+    async def _write_if(
+        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, expected: int
+    ) -> int | None:
+        """Like `_write`, atomically only if the live revision is `expected` (0: missing).
+
+        Returns the new revision, or None when nothing was written (the base then reads the
+        revision to raise `ConflictError`, or tries again). Capability `revisions`.
+        """
+        raise self._unsupported("revisions")
+
+    async def _remove(self, session_id: str) -> None:
+        """Delete the session; nothing happens when it is missing."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _remove")
+
+    async def _revision(self, session_id: str) -> int:
+        """The live session's revision, 0 when missing or expired (capability `revisions`)."""
+        raise self._unsupported("revisions")
+
+    async def _scan(self, tenant_id: str | None, after: str | None, n: int) -> Sequence[ScanRow]:
+        """Up to `n` live sessions with ids > `after` (all when None), in code-point order.
+
+        Only those of `tenant_id` when it is given. Capability `list_sessions`.
+        """
+        raise self._unsupported("list_sessions")
+
+    async def _prune(self, before: datetime) -> int:
+        """Delete sessions last put before `before` (aware); return how many.
+
+        Expired sessions may go too, uncounted. Capability `prune`.
+        """
+        raise self._unsupported("prune")
+
+    # -- argument rules -----------------------------------------------------------------------
     def _check_put_options(self, expected_revision: object, ttl: object) -> float | None:
         """Validate put's keyword options against the advertised capabilities.
 
@@ -176,7 +325,7 @@ class CheckpointStoreBase(StoreBase):
         ttl = validate_ttl(ttl)
         return ttl if ttl is not None else self.default_ttl
 
-    def check_list_args(
+    def _check_list_args(
         self, tenant_id: object, limit: object, cursor: object
     ) -> tuple[str | None, int, str | None]:
         """Validate `list_sessions` arguments; returns (tenant_id, limit, cursor)."""
@@ -185,20 +334,6 @@ class CheckpointStoreBase(StoreBase):
             validate_limit(limit),
             validate_optional_session_id(cursor),
         )
-
-    async def revision(self, session_id: str) -> int:
-        """0 when missing, else the number of puts since creation (capability `revisions`)."""
-        raise self._unsupported("revisions")
-
-    async def list_sessions(
-        self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
-    ) -> SessionPage:
-        """Sessions in id order, after `cursor` (capability `list_sessions`)."""
-        raise self._unsupported("list_sessions")
-
-    async def prune(self, *, before: datetime) -> int:
-        """Delete sessions not updated since `before` (capability `prune`)."""
-        raise self._unsupported("prune")
 
 
 class PreparedRecord:

@@ -306,7 +306,7 @@ class ValidatingCheckpoint(_Validating):
     ) -> SessionPage:
         """A page of sessions (capability `list_sessions`)."""
         fn = self._optional("list_sessions", "list_sessions")
-        tenant_id, limit, cursor = _CHECKPOINT_RULES.check_list_args(tenant_id, limit, cursor)
+        tenant_id, limit, cursor = _CHECKPOINT_RULES._check_list_args(tenant_id, limit, cursor)
         result: SessionPage = await fn(tenant_id=tenant_id, limit=limit, cursor=cursor)
         return result
 

@@ -11,16 +11,12 @@ import time
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .base import CheckpointStoreBase, MemoryStoreBase, PreparedRecord
+from .base import CheckpointStoreBase, MemoryStoreBase, PreparedRecord, ScanRow
 from .capabilities import CheckpointCapabilities, MemoryCapabilities, Topology
-from .codec import dump_state, load_state
 from .embedding import HashEmbedder
-from .errors import ConflictError
-from .protocols import Embedder, SessionInfo, SessionPage
+from .protocols import Embedder
 from .records import MemoryHit, MemoryRecord, matches_filter, utc_now
-from .state import State
 from .validation import (
-    validate_before,
     validate_limit,
     validate_record_id,
     validate_session_id,
@@ -82,71 +78,57 @@ class InMemoryCheckpointStore(CheckpointStoreBase):
             return None
         return entry
 
-    async def put(
-        self, state: State, *, expected_revision: int | None = None, ttl: float | None = None
+    # -- hooks (see CheckpointStoreBase) ------------------------------------------------------
+    async def _read(self, session_id: str) -> str | None:
+        entry = self._live(session_id)
+        return None if entry is None else entry.raw
+
+    async def _write(
+        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None
     ) -> None:
-        """Store `state`; compare-and-set with `expected_revision`; expire after `ttl`."""
-        ttl = self._check_put_options(expected_revision, ttl)
-        raw = dump_state(state)
-        current = self._live(state.session_id)
-        revision = current.revision if current else 0
-        if expected_revision is not None and expected_revision != revision:
-            raise ConflictError(state.session_id, expected_revision, revision)
-        self._data[state.session_id] = _Entry(
-            raw,
-            revision + 1,
-            state.tenant_id,
-            utc_now(),
-            time.monotonic() + ttl if ttl is not None else None,
-        )
+        self._store(session_id, tenant_id, raw, ttl, self._revision_now(session_id) + 1)
 
-    async def get(self, session_id: str) -> State | None:
-        """A fresh copy of the state, or `None`."""
-        entry = self._live(validate_session_id(session_id))
-        return None if entry is None else load_state(entry.raw, session_id=session_id)
+    async def _write_if(
+        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, expected: int
+    ) -> int | None:
+        # No await between the read and the write: atomic on the event loop.
+        if self._revision_now(session_id) != expected:
+            return None
+        return self._store(session_id, tenant_id, raw, ttl, expected + 1)
 
-    async def delete(self, session_id: str) -> None:
-        """Remove the session (no-op when missing)."""
-        self._data.pop(validate_session_id(session_id), None)
+    async def _remove(self, session_id: str) -> None:
+        self._data.pop(session_id, None)
 
-    async def revision(self, session_id: str) -> int:
-        """0 when missing, else puts since creation."""
-        entry = self._live(validate_session_id(session_id))
-        return 0 if entry is None else entry.revision
+    async def _revision(self, session_id: str) -> int:
+        return self._revision_now(session_id)
 
-    async def list_sessions(
-        self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
-    ) -> SessionPage:
-        """Sessions in id order after `cursor`, optionally of one tenant."""
-        tenant_id, limit, cursor = self.check_list_args(tenant_id, limit, cursor)
+    async def _scan(self, tenant_id: str | None, after: str | None, n: int) -> list[ScanRow]:
         ids = sorted(
             sid
             for sid in list(self._data)
-            if (cursor is None or sid > cursor)
+            if (after is None or sid > after)
             and (entry := self._live(sid)) is not None
             and (tenant_id is None or entry.tenant_id == tenant_id)
-        )
-        page = ids[: limit + 1]
-        sessions = [
-            SessionInfo(
-                session_id=sid,
-                tenant_id=self._data[sid].tenant_id,
-                updated_at=self._data[sid].updated_at,
-                revision=self._data[sid].revision,
-            )
-            for sid in page[:limit]
-        ]
-        return SessionPage(
-            sessions=sessions, next_cursor=page[limit - 1] if len(page) > limit else None
-        )
+        )[:n]
+        rows = [(sid, self._data[sid]) for sid in ids]
+        return [(sid, e.tenant_id, e.updated_at, e.revision) for sid, e in rows]
 
-    async def prune(self, *, before: datetime) -> int:
-        """Delete sessions last put before `before`."""
-        before = validate_before(before)
+    async def _prune(self, before: datetime) -> int:
         stale = [sid for sid, e in self._data.items() if e.updated_at < before]
         for sid in stale:
             del self._data[sid]
         return len(stale)
+
+    def _revision_now(self, session_id: str) -> int:
+        entry = self._live(session_id)
+        return 0 if entry is None else entry.revision
+
+    def _store(
+        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, revision: int
+    ) -> int:
+        expires_at = None if ttl is None else time.monotonic() + ttl
+        self._data[session_id] = _Entry(raw, revision, tenant_id, utc_now(), expires_at)
+        return revision
 
 
 class _Row:

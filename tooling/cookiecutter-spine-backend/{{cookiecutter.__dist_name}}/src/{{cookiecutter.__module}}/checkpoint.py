@@ -7,21 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from spine_core.errors import ConflictError
 from spine_core.records import utc_now
 from spine_core.spi import (
     CheckpointCapabilities,
     CheckpointStoreBase,
-    SessionInfo,
-    SessionPage,
+    ScanRow,
     Topology,
-    dump_state,
-    load_state,
-    validate_before,
     validate_namespace,
-    validate_session_id,
 )
-from spine_core.state import State
 
 from ._connection import DEFAULT_URL, StandInServer, check_url, connect
 
@@ -43,6 +36,9 @@ class _Row:
 
 class {{ P }}Checkpoint(CheckpointStoreBase):
     """Checkpoints with compare-and-set revisions, session listing and pruning.
+
+    The public operations (`put`, `get`, `delete`, `revision`, `list_sessions`, `prune`)
+    come from `CheckpointStoreBase`; this class fills its private hooks.
 
     Open it with `from_url(url)` or, through the registry, with
     `open_checkpoint("{{ cookiecutter.backend_slug }}", url=...)`. It connects on first use.
@@ -97,84 +93,62 @@ class {{ P }}Checkpoint(CheckpointStoreBase):
         # REPLACE: the table, key prefix or collection that holds this namespace's sessions.
         return self._server.table(f"checkpoints/{self.namespace}")
 
-    async def put(
-        self, state: State, *, expected_revision: int | None = None, ttl: float | None = None
-    ) -> None:
-        """Store `state`; with `expected_revision`, only if the stored revision is that one."""
-        # Validates the options (ttl is not advertised, so passing one raises) and returns
-        # the ttl that applies: the given one, else `self.default_ttl`.
-        # REPLACE: with `ttl=True` advertised (and a `default_ttl=` option that sets
-        # `self.default_ttl`), make the session expire `ttl` seconds after this put.
-        ttl = self._check_put_options(expected_revision, ttl)
-        raw = dump_state(state)  # validates: bad input fails before anything is written
-        await self._ensure_ready()
-        rows = self._rows()
-        # REPLACE: make this read-compare-write ONE atomic operation on the server (a
-        # conditional update, a transaction, a server-side script). Reading the revision
-        # in the client and then writing loses updates when two processes race.
-        current = rows.get(state.session_id)
-        revision = 0 if current is None else current.revision
-        if expected_revision is not None and expected_revision != revision:
-            raise ConflictError(state.session_id, expected_revision, revision)
-        rows[state.session_id] = _Row(raw, revision + 1, state.tenant_id, utc_now())
-
-    async def get(self, session_id: str) -> State | None:
-        """A fresh copy of the stored state, or `None`."""
-        session_id = validate_session_id(session_id)
-        await self._ensure_ready()
-        # REPLACE: read the serialized state by key.
+    # -- hooks: the base class validates, encodes, connects once and retries; these only --
+    # -- move validated, encoded data (see docs/add-a-backend.md) ---------------------------
+    async def _read(self, session_id: str) -> str | None:
+        # REPLACE: read the serialized state by key (None when missing).
         row = self._rows().get(session_id)
-        return None if row is None else load_state(row.state, session_id=session_id)
+        return None if row is None else row.state
 
-    async def delete(self, session_id: str) -> None:
-        """Remove the session (a no-op when missing); its revision starts again at 0."""
-        session_id = validate_session_id(session_id)
-        await self._ensure_ready()
-        # REPLACE: delete by key.
+    async def _write(
+        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None
+    ) -> None:
+        # REPLACE: one upsert that sets the revision to the stored one + 1 (1 when new).
+        # `ttl` is always None here: advertise `ttl=True` and make the row expire to use it.
+        current = self._rows().get(session_id)
+        self._store(session_id, tenant_id, raw, 1 if current is None else current.revision + 1)
+
+    async def _write_if(
+        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, expected: int
+    ) -> int | None:
+        # REPLACE: make this compare-and-write ONE atomic operation on the server (a
+        # conditional update, a transaction, a server-side script). Reading the revision in
+        # the client and then writing loses updates when two processes race. Return None
+        # when the revision differs: the base class raises ConflictError.
+        current = self._rows().get(session_id)
+        if (0 if current is None else current.revision) != expected:
+            return None
+        return self._store(session_id, tenant_id, raw, expected + 1)
+
+    async def _remove(self, session_id: str) -> None:
+        # REPLACE: delete by key (a no-op when missing).
         self._rows().pop(session_id, None)
 
-    async def revision(self, session_id: str) -> int:
-        """0 when missing, else the number of puts since the session was created."""
-        session_id = validate_session_id(session_id)
-        await self._ensure_ready()
-        # REPLACE: read the revision alone (without the state).
+    async def _revision(self, session_id: str) -> int:
+        # REPLACE: read the revision alone (without the state); 0 when missing.
         row = self._rows().get(session_id)
         return 0 if row is None else row.revision
 
-    async def list_sessions(
-        self, *, tenant_id: str | None = None, limit: int = 100, cursor: str | None = None
-    ) -> SessionPage:
-        """Sessions in session-id (code point) order after `cursor`, optionally of one tenant."""
-        tenant_id, limit, cursor = self.check_list_args(tenant_id, limit, cursor)
-        await self._ensure_ready()
+    async def _scan(self, tenant_id: str | None, after: str | None, n: int) -> list[ScanRow]:
+        # REPLACE: a range read on the server, ordered by session id, starting after `after`
+        # (keyset pagination) and limited to `n` rows; never an offset. The base class
+        # builds the pages and cursors.
         rows = self._rows()
-        # REPLACE: a range read on the server, ordered by session id, starting after
-        # `cursor` (keyset pagination) and limited to limit + 1 rows; never an offset.
         ids = sorted(
             sid
             for sid, row in rows.items()
-            if (cursor is None or sid > cursor)
-            and (tenant_id is None or row.tenant_id == tenant_id)
-        )[: limit + 1]
-        sessions = [
-            SessionInfo(
-                session_id=sid,
-                tenant_id=rows[sid].tenant_id,
-                updated_at=rows[sid].updated_at,
-                revision=rows[sid].revision,
-            )
-            for sid in ids[:limit]
-        ]
-        more = len(ids) > limit
-        return SessionPage(sessions=sessions, next_cursor=sessions[-1].session_id if more else None)
+            if (after is None or sid > after) and (tenant_id is None or row.tenant_id == tenant_id)
+        )[:n]
+        return [(sid, rows[sid].tenant_id, rows[sid].updated_at, rows[sid].revision) for sid in ids]
 
-    async def prune(self, *, before: datetime) -> int:
-        """Delete the sessions last put before `before`; return how many."""
-        before = validate_before(before)
-        await self._ensure_ready()
-        rows = self._rows()
+    async def _prune(self, before: datetime) -> int:
         # REPLACE: one delete on the server that returns (or counts) what it removed.
+        rows = self._rows()
         stale = [sid for sid, row in rows.items() if row.updated_at < before]
         for sid in stale:
             del rows[sid]
         return len(stale)
+
+    def _store(self, session_id: str, tenant_id: str | None, raw: str, revision: int) -> int:
+        self._rows()[session_id] = _Row(raw, revision, tenant_id, utc_now())
+        return revision
