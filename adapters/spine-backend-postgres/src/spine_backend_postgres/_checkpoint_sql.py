@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from spine_core.errors import ConfigError
-from spine_core.redact import redact_text
+from spine_core.spi import redact_text
 
 from ._migrations import Migration, Names, table_columns
 from ._pool import is_connection_error

@@ -11,9 +11,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from spine_core.base import ScanRow
 from spine_core.errors import ConfigError
 from spine_core.records import utc_now
+from spine_core.spi import ScanRow
 
 from ._sqlite import (
     Migration,
