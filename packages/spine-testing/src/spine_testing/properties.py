@@ -42,6 +42,7 @@ from spine_core.state import RunStatus, State
 
 from . import strategies as sp
 from .context import StoreFactory
+from .expect import CheckFailed
 
 __all__ = [
     "check_record",
@@ -141,19 +142,25 @@ async def check_state(store: Any, state: State) -> bool:
         await store.put(state)
     except InvalidInput:
         after = await _trace(store, sid)
-        assert after == before, f"a refused put left a trace: {before!r} -> {after!r}"
+        if not (after == before):
+            raise CheckFailed(f"a refused put left a trace: {before!r} -> {after!r}") from None
         return False
     got = await store.get(sid)
-    assert got == state, f"state did not round-trip:\n put {state!r}\n got {got!r}"
-    assert got is not state
+    if not (got == state):
+        raise CheckFailed(f"state did not round-trip:\n put {state!r}\n got {got!r}")
+    if not (got is not state):
+        raise CheckFailed("property violated: got is not state")
     if _has(store, "revisions"):
         prior = before[1] if isinstance(before[1], int) else 0
-        assert await store.revision(sid) == prior + 1
+        if not (await store.revision(sid) == prior + 1):
+            raise CheckFailed("property violated: await store.revision(sid) == prior + 1")
     if _has(store, "list_sessions"):
         listed = {s[0]: s[1] for s in await _all_sessions(store)}
-        assert listed.get(sid, "missing") == state.tenant_id, (sid, listed)
+        if not (listed.get(sid, "missing") == state.tenant_id):
+            raise CheckFailed((sid, listed))
     await store.delete(sid)
-    assert await store.get(sid) is None
+    if await store.get(sid) is not None:
+        raise CheckFailed("property violated: await store.get(sid) is None")
     return True
 
 
@@ -173,7 +180,8 @@ def run_state_properties(
             @given(state=sp.states())
             def valid(state: State) -> None:
                 stored = loop.run_until_complete(check_state(store, state))
-                assert stored, f"a valid state was refused: {state!r}"
+                if not (stored):
+                    raise CheckFailed(f"a valid state was refused: {state!r}")
                 tally["stored"] += 1
 
             @_settings(max_examples, shrink=shrink)
@@ -189,7 +197,8 @@ def run_state_properties(
                     if op == "revision" and not _has(store, "revisions"):
                         continue
                     result = loop.run_until_complete(_refused(getattr(store, op)(bad)))
-                    assert isinstance(result, InvalidInput), (op, bad, result)
+                    if not (isinstance(result, InvalidInput)):
+                        raise CheckFailed((op, bad, result))
         finally:
             loop.run_until_complete(_close(store))
     return tally
@@ -233,20 +242,28 @@ async def check_record(
         record: MemoryRecord = await memory.save(content, session_id=session_id, metadata=metadata)
     except InvalidInput:
         after = await _memory_trace(memory, content, session_id)
-        assert after == before, f"a refused save left a trace: {before!r} -> {after!r}"
+        if not (after == before):
+            raise CheckFailed(f"a refused save left a trace: {before!r} -> {after!r}") from None
         return False
-    assert record.content == content
-    assert record.session_id == session_id
-    assert _json_equal(record.metadata, metadata or {}), (record.metadata, metadata)
+    if not (record.content == content):
+        raise CheckFailed("property violated: record.content == content")
+    if not (record.session_id == session_id):
+        raise CheckFailed("property violated: record.session_id == session_id")
+    if not (_json_equal(record.metadata, metadata or {})):
+        raise CheckFailed((record.metadata, metadata))
     loaded = await memory.load(session_id, limit=100)
-    assert loaded, record
-    assert loaded[-1] == record, (loaded, record)
-    if _has(memory, "get"):
-        assert await memory.get(record.id) == record
+    if not (loaded):
+        raise CheckFailed(record)
+    if not (loaded[-1] == record):
+        raise CheckFailed((loaded, record))
+    if _has(memory, "get") and not (await memory.get(record.id) == record):
+        raise CheckFailed("property violated: await memory.get(record.id) == record")
     hits = await memory.search(content, k=3, session_id=session_id)
-    assert record.id in {h.id for h in hits}, (content, hits)
+    if record.id not in {h.id for h in hits}:
+        raise CheckFailed((content, hits))
     if _has(memory, "forget"):
-        assert await memory.forget(record.id)
+        if not (await memory.forget(record.id)):
+            raise CheckFailed("property violated: await memory.forget(record.id)")
     elif _has(memory, "prune"):
         await memory.prune(session_id=session_id)
     return True
@@ -273,7 +290,8 @@ def run_record_properties(
             @given(content=sp.memory_contents(), sid=sp.session_ids(), meta=sp.metadata())
             def valid(content: str, sid: str, meta: dict[str, Any]) -> None:
                 stored = loop.run_until_complete(check_record(memory, content, sid, meta))
-                assert stored, f"a valid record was refused: {content!r} {sid!r} {meta!r}"
+                if not (stored):
+                    raise CheckFailed(f"a valid record was refused: {content!r} {sid!r} {meta!r}")
                 tally["stored"] += 1
 
             @_settings(max_examples, shrink=shrink)
@@ -299,8 +317,10 @@ def run_record_properties(
 
 def _lists(ref: object, got: object) -> tuple[list[Any], list[Any]]:
     """Both results, which must be lists (an error on either side is a divergence)."""
-    assert isinstance(ref, list), f"reference: {ref!r}, store: {got!r}"
-    assert isinstance(got, list), f"reference: {ref!r}, store: {got!r}"
+    if not (isinstance(ref, list)):
+        raise CheckFailed(f"reference: {ref!r}, store: {got!r}")
+    if not (isinstance(got, list)):
+        raise CheckFailed(f"reference: {ref!r}, store: {got!r}")
     return ref, got
 
 
@@ -374,7 +394,8 @@ class CheckpointComparison(_Compared):
 
     def _expect_same(self, call: Callable[[Any], Coroutine[Any, Any, Any]]) -> None:
         ref, got = self.both(call)
-        assert _outcome(ref) == _outcome(got), f"reference {ref!r}, store {got!r}"
+        if not (_outcome(ref) == _outcome(got)):
+            raise CheckFailed(f"reference {ref!r}, store {got!r}")
 
     @rule(state=_states(2))
     def put(self, state: State) -> None:
@@ -424,11 +445,11 @@ class CheckpointComparison(_Compared):
         ref, got = _lists(ref, got)
         where = f"list_sessions(tenant_id={tenant!r}, limit={limit})"
         # A store may leave `revision` out of its listing (None); the rest must be equal.
-        assert [[s[:2] for s in p] for p in ref] == [[s[:2] for s in p] for p in got], (
-            f"{where}: reference {ref}, store {got}"
-        )
+        if not ([[s[:2] for s in p] for p in ref] == [[s[:2] for s in p] for p in got]):
+            raise CheckFailed(f"{where}: reference {ref}, store {got}")
         for r, g in zip((s for p in ref for s in p), (s for p in got for s in p), strict=True):
-            assert g[2] is None or g[2] == r[2], f"{where}: revision {r} vs {g}"
+            if not (g[2] is None or g[2] == r[2]):
+                raise CheckFailed(f"{where}: revision {r} vs {g}")
 
     @rule()
     def prune_far_past(self) -> None:
@@ -462,10 +483,16 @@ class MemoryComparison(_Compared):
         self.ids: dict[str, str] = {}  # reference record id -> the store's id
 
     def _pair(self, ref: object, got: object) -> tuple[str, str]:
-        assert isinstance(ref, MemoryRecord), ref
-        assert isinstance(got, MemoryRecord), got
-        assert (got.content, got.session_id) == (ref.content, ref.session_id)
-        assert _json_equal(got.metadata, ref.metadata), (got.metadata, ref.metadata)
+        if not (isinstance(ref, MemoryRecord)):
+            raise CheckFailed(ref)
+        if not (isinstance(got, MemoryRecord)):
+            raise CheckFailed(got)
+        if not ((got.content, got.session_id) == (ref.content, ref.session_id)):
+            raise CheckFailed(
+                "property violated: (got.content, got.session_id) == (ref.content, ref.session_i"
+            )
+        if not (_json_equal(got.metadata, ref.metadata)):
+            raise CheckFailed((got.metadata, ref.metadata))
         self.ids[ref.id] = got.id
         return ref.id, got.id
 
@@ -474,7 +501,8 @@ class MemoryComparison(_Compared):
         content, sid, meta = item
         ref, got = self.both(lambda s: s.save(content, session_id=sid, metadata=meta))
         if isinstance(ref, SpineError):  # both must refuse it alike (e.g. a NUL in metadata)
-            assert _outcome(ref) == _outcome(got), f"reference {ref!r}, store {got!r}"
+            if not (_outcome(ref) == _outcome(got)):
+                raise CheckFailed(f"reference {ref!r}, store {got!r}")
             return multiple()
         return multiple(self._pair(ref, got))
 
@@ -485,10 +513,12 @@ class MemoryComparison(_Compared):
             return multiple()
         ref, got = self.both(lambda s: s.save_many(batch))
         if isinstance(ref, SpineError):
-            assert _outcome(ref) == _outcome(got), f"reference {ref!r}, store {got!r}"
+            if not (_outcome(ref) == _outcome(got)):
+                raise CheckFailed(f"reference {ref!r}, store {got!r}")
             return multiple()
         ref, got = _lists(ref, got)
-        assert len(ref) == len(got)
+        if not (len(ref) == len(got)):
+            raise CheckFailed("property violated: len(ref) == len(got)")
         return multiple(*(self._pair(r, g) for r, g in zip(ref, got, strict=True)))
 
     def _mapped(self, records: list[MemoryRecord]) -> list[str]:
@@ -497,7 +527,8 @@ class MemoryComparison(_Compared):
     @rule(sid=st.sampled_from(_MEM_SIDS), limit=st.integers(1, 8))
     def load(self, sid: str, limit: int) -> None:
         ref, got = _lists(*self.both(lambda s: s.load(sid, limit=limit)))
-        assert self._mapped(ref) == [r.id for r in got], f"load({sid!r}, limit={limit})"
+        if not (self._mapped(ref) == [r.id for r in got]):
+            raise CheckFailed(f"load({sid!r}, limit={limit})")
 
     @rule(pair=records)
     def get(self, pair: tuple[str, str]) -> None:
@@ -507,9 +538,11 @@ class MemoryComparison(_Compared):
         ref = self._one(lambda s: s.get(pair[0]), self.reference)
         got = self._one(lambda s: s.get(pair[1]), self.store)
         if ref is None or got is None:
-            assert (ref, got) == (None, None)
+            if not ((ref, got) == (None, None)):
+                raise CheckFailed("property violated: (ref, got) == (None, None)")
         else:
-            assert self._pair(ref, got) == pair
+            if not (self._pair(ref, got) == pair):
+                raise CheckFailed("property violated: self._pair(ref, got) == pair")
 
     @rule(pair=records)
     def forget(self, pair: tuple[str, str]) -> None:
@@ -518,18 +551,27 @@ class MemoryComparison(_Compared):
         type(self).steps += 1
         ref = self._one(lambda s: s.forget(pair[0]), self.reference)
         got = self._one(lambda s: s.forget(pair[1]), self.store)
-        assert ref == got, f"forget: reference {ref!r}, store {got!r}"
+        if not (ref == got):
+            raise CheckFailed(f"forget: reference {ref!r}, store {got!r}")
 
     @rule(query=st.sampled_from(_CONTENTS), sid=st.sampled_from((None, *_MEM_SIDS)))
     def search(self, query: str, sid: str | None) -> None:
         ref, got = _lists(*self.both(lambda s: s.search(query, k=20, session_id=sid)))
         for hit in got:
-            assert math.isfinite(hit.score), hit
-            assert -1.0 - 1e-6 <= hit.score <= 1.0 + 1e-6, hit
-            assert sid is None or hit.record.session_id == sid, hit
+            if not (math.isfinite(hit.score)):
+                raise CheckFailed(hit)
+            if not (-1.0 - 1e-6 <= hit.score <= 1.0 + 1e-6):
+                raise CheckFailed(hit)
+            if not (sid is None or hit.record.session_id == sid):
+                raise CheckFailed(hit)
         exact_ref = {self.ids[h.id] for h in ref if h.score >= _EXACT}
         exact_got = {h.id for h in got if h.score >= _EXACT}
-        assert exact_ref == exact_got, f"search({query!r}, session_id={sid!r})"
+        if not (exact_ref == exact_got):
+            raise CheckFailed(f"search({query!r}, session_id={sid!r})")
+
+
+MIN_STEPS = 1000
+"""Steps a comparison runs at least: hypothesis may end an example early, so it runs more."""
 
 
 def _run_machine(
@@ -541,9 +583,13 @@ def _run_machine(
             (machine,),
             {"factory": staticmethod(factory), "loop": loop, "steps": 0},
         )
-        run_state_machine_as_test(
-            compared, settings=_settings(examples, stateful_step_count=steps, shrink=shrink)
-        )
+        target = min(MIN_STEPS, steps * examples)
+        for _ in range(4):  # bounded: each round adds about steps x examples
+            run_state_machine_as_test(
+                compared, settings=_settings(examples, stateful_step_count=steps, shrink=shrink)
+            )
+            if compared.steps >= target:
+                break
         return compared.steps
 
 
