@@ -548,6 +548,8 @@ def _capabilities_for(store: QdrantMemory) -> MemoryCapabilities:
         "distance": "cosine",
         "search": "hnsw" if server else "exact (numpy brute force)",
         "load_order": "scroll order_by ts_us",
+        "save_many": "upserts of batch_size points; if one fails, the points already written "
+        "are deleted again (all or none)",
     }
     if server:
         details |= {
