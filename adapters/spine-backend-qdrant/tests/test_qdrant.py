@@ -441,3 +441,34 @@ async def test_aclose_then_use_reopens(tmp_path: Path) -> None:
     await store.save("two", session_id="s")
     assert [r.content for r in await store.load("s")] == ["one", "two"]
     await store.aclose()
+
+
+async def test_save_many_is_all_or_none_when_a_later_batch_is_refused(tmp_path: Path) -> None:
+    """Item 300 is refused after the first batch of 256 points was written: nothing remains."""
+    from qdrant_client import AsyncQdrantClient
+
+    class RefusingClient(AsyncQdrantClient):
+        """Local-mode Qdrant that refuses an upsert holding a marked point, as a server may."""
+
+        async def upsert(self, collection_name: str, points: Any, **kw: Any) -> Any:
+            if any("refused" in str((p.payload or {}).get("content", "")) for p in points):
+                raise ValueError("point refused by the server")
+            return await super().upsert(collection_name, points=points, **kw)
+
+    client = RefusingClient(path=str(tmp_path / "q"))
+    store = QdrantMemory(client=client, namespace="atomic", batch_size=256)
+    try:
+        await store.save("kept before", session_id="s")
+        items = [MemoryItem(content=f"item {i}", session_id="s") for i in range(299)]
+        items.append(MemoryItem(content="item 300 refused", session_id="s"))
+        with pytest.raises(ValueError, match="refused"):
+            await store.save_many(items)
+        assert [r.content for r in await store.load("s", limit=1000)] == ["kept before"]
+        assert (await client.count("spine_atomic", exact=True)).count == 1
+        # The store is still usable, and a batch that is accepted is written whole.
+        saved = await store.save_many([f"again {i}" for i in range(300)])
+        assert (await client.count("spine_atomic", exact=True)).count == 301
+        assert await store.get(saved[-1].id) == saved[-1]
+    finally:
+        await store.aclose()
+        await client.close()

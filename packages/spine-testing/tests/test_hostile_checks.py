@@ -75,7 +75,7 @@ class AnyTenantLists(InMemoryCheckpointStore):
 class OverflowingNormalisation(InMemoryVectorMemory):
     """Normalises with 1/norm unchecked: a subnormal vector becomes [inf, nan, …]."""
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    async def _embed(self, texts: Sequence[str]) -> list[list[float]]:
         vectors = await self.embedder.embed(list(texts))
         out = []
         for vector in vectors:

@@ -32,7 +32,7 @@ from spine_core import (
     SessionPage,
     State,
 )
-from spine_core.validation import validate_k, validate_session_id
+from spine_core.validation import validate_filter, validate_k, validate_session_id
 from spine_testing import ConformanceReport, Level, list_checks, run_conformance, shared_factory
 
 # -- broken checkpoint stores ------------------------------------------------------------------
@@ -218,10 +218,10 @@ def _plain(item: MemoryItem | str) -> MemoryItem:
 class DropsMetadata(InMemoryVectorMemory):
     """Stores every record without its metadata."""
 
-    async def write_records(self, records: list[PreparedRecord]) -> None:
+    async def _insert(self, records: list[PreparedRecord]) -> None:
         for record in records:
             record.metadata, record.metadata_json = {}, "{}"
-        await super().write_records(records)
+        await super()._insert(records)
 
 
 class NewestFirstLoad(InMemoryVectorMemory):
@@ -285,7 +285,7 @@ class BoolEqualsOneFilter(InMemoryVectorMemory):
         filter: dict[str, Any] | None = None,
     ) -> list[MemoryHit]:
         validate_k(k)
-        self.check_filter(filter)
+        validate_filter(filter)
         hits = await super().search(query, k=10_000, session_id=session_id)
         flt = filter or {}
         kept = [h for h in hits if all(h.record.metadata.get(a) == b for a, b in flt.items())]

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from spine_core.embedding import HashEmbedder
 from spine_core.errors import ConfigError
-from spine_core.records import MemoryHit, MemoryRecord, ts_datetime
+from spine_core.records import MemoryRecord, ts_datetime
 from spine_core.spi import (
     Embedder,
+    Filter,
     MemoryCapabilities,
     MemoryStoreBase,
     PreparedRecord,
     Topology,
     load_metadata,
-    validate_limit,
-    validate_record_id,
-    validate_session_id,
 )
 
 from . import _vector
@@ -199,6 +196,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
     backend: ClassVar[str] = "postgres"
     distribution: ClassVar[str] = "spine-backend-postgres"
     topology: Topology = "server"
+    _layout_per_dimension: ClassVar[bool] = True
     _url_ignores: ClassVar[tuple[str, ...]] = ("default_ttl",)
 
     def __init__(
@@ -384,7 +382,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
             )
             row = await (await conn.execute(select, (self.namespace,), prepare=prepare)).fetchone()
             assert row is not None
-            self.check_embedder(str(row[0]), int(row[1]), dimension)
+            self._check_embedder(str(row[0]), int(row[1]), dimension)
             try:
                 await ensure_migrated(conn, self._names, component, migrations, prepare=prepare)
             except errors.DuplicateTable:
@@ -487,21 +485,16 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
     async def _configure_connection(self, conn: AsyncConnection[Any]) -> None:
         await conn.execute(self._session_settings_sql, self._setting_values)
 
-    async def _queries(self) -> _Queries | None:
-        """The statements for the namespace's table, or None while it holds nothing."""
-        if await self._bound_dimension() is None:
-            return None
-        assert self._q is not None
+    @property
+    def _statements(self) -> _Queries:
+        """The statements for the namespace's table (composed when the namespace was bound)."""
+        assert self._q is not None  # the base binds the namespace before any hook runs
         return self._q
 
     # -- writes ---------------------------------------------------------------------------------
-    async def write_records(self, records: list[PreparedRecord]) -> None:
-        """Insert records in one transaction (pipelined), all or nothing."""
-        if not records:
-            return
-        await self._bind(len(records[0].vector))
-        q = self._q
-        assert q is not None
+    async def _insert(self, records: list[PreparedRecord]) -> None:
+        # One transaction (pipelined): all or nothing.
+        q = self._statements
         ns, prepare = self.namespace, self._db.prepare
         rows = [
             (
@@ -537,46 +530,23 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         # A batch gets command_timeout per 500 rows (each row updates the HNSW index).
         await self._db.run(write, limit=self._db.options.command_timeout * max(1, len(rows) / 500))
 
-    async def forget(self, record_id: str) -> bool:
-        """Delete one record; `True` if it existed."""
-        record_id = validate_record_id(record_id)
-        q = await self._queries()
-        return q is not None and bool(await self._count(q.forget, (self.namespace, record_id)))
+    async def _forget(self, record_id: str) -> bool:
+        return bool(await self._count(self._statements.forget, (self.namespace, record_id)))
 
-    async def prune(
-        self, *, session_id: str | None = None, before: datetime | float | None = None
-    ) -> int:
-        """Delete a session's records and/or those saved before `before`; return how many."""
-        sid, cut = self.check_prune_args(session_id, before)
-        q = await self._queries()
-        if q is None:
-            return 0
-        when = None if cut is None else ts_datetime(cut)
-        params = {"ns": self.namespace, "sid": sid, "before": when}
-        return await self._count(q.prune, params)
+    async def _prune(self, session_id: str | None, before: float | None) -> int:
+        when = None if before is None else ts_datetime(before)
+        params = {"ns": self.namespace, "sid": session_id, "before": when}
+        return await self._count(self._statements.prune, params)
 
     # -- reads ----------------------------------------------------------------------------------
-    async def search(
-        self,
-        query: str,
-        *,
-        k: int = 5,
-        session_id: str | None = None,
-        filter: dict[str, str | int | float | bool] | None = None,
-    ) -> list[MemoryHit]:
-        """The `k` records most similar to `query` (cosine similarity), best first.
-
-        `filter` keeps records whose metadata has every key equal (JSON equality: `true` is
-        not `1`, `1` equals `1.0`).
-        """
-        vector, k, session_id, flt = await self.prepare_search(query, k, session_id, filter)
-        q = self._q
-        assert q is not None  # embedding the query bound the namespace's table
-        statement = q.search[session_id is not None, bool(flt)]
+    async def _query(
+        self, vector: list[float], k: int, session_id: str | None, filter: Filter | None
+    ) -> list[tuple[MemoryRecord, float]]:
+        statement = self._statements.search[session_id is not None, bool(filter)]
         params = {
             "ns": self.namespace,
             "sid": session_id,
-            "filter": json.dumps(flt, ensure_ascii=False) if flt else None,
+            "filter": json.dumps(filter, ensure_ascii=False) if filter else None,
             "q": _vector.Vector(vector),
             "k": k,
         }
@@ -605,27 +575,14 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         rows = await self._db.run(run)
         # An iterative scan in relaxed order may return neighbours slightly out of order.
         rows.sort(key=lambda r: (r[5], r[0]))
-        return [
-            MemoryHit(record=_record(r), score=max(-1.0, min(1.0, 1.0 - float(r[5])))) for r in rows
-        ]
+        return [(_record(r), 1.0 - float(r[5])) for r in rows]
 
-    async def load(self, session_id: str, *, limit: int = 20) -> list[MemoryRecord]:
-        """The session's `limit` most recent records, oldest first."""
-        session_id = validate_session_id(session_id)
-        limit = validate_limit(limit)
-        q = await self._queries()
-        if q is None:
-            return []
-        rows = await self._fetch(q.load, (self.namespace, session_id, limit))
+    async def _recent(self, session_id: str, limit: int) -> list[MemoryRecord]:
+        rows = await self._fetch(self._statements.load, (self.namespace, session_id, limit))
         return [_record(r) for r in reversed(rows)]
 
-    async def get(self, record_id: str) -> MemoryRecord | None:
-        """The record with this id, or `None`."""
-        record_id = validate_record_id(record_id)
-        q = await self._queries()
-        if q is None:
-            return None
-        rows = await self._fetch(q.get, (self.namespace, record_id))
+    async def _lookup(self, record_id: str) -> MemoryRecord | None:
+        rows = await self._fetch(self._statements.get, (self.namespace, record_id))
         return _record(rows[0]) if rows else None
 
 

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Mapping
 from os import PathLike, fspath
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from spine_core.errors import ConfigError
-from spine_core.records import MemoryHit, MemoryItem, MemoryRecord, matches_filter, to_epoch_us
+from spine_core.records import MemoryRecord, matches_filter, to_epoch_us
 from spine_core.spi import (
     Embedder,
+    Filter,
     MemoryCapabilities,
     MemoryStoreBase,
     PreparedRecord,
     Topology,
-    validate_limit,
-    validate_record_id,
-    validate_session_id,
 )
 
 from ._errors import call_server
@@ -85,6 +82,7 @@ class QdrantMemory(MemoryStoreBase):
     backend: ClassVar[str] = "qdrant"
     distribution: ClassVar[str] = "spine-backend-qdrant"
     topology: Topology = "server"
+    _layout_per_dimension: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -318,7 +316,7 @@ class QdrantMemory(MemoryStoreBase):
         # which Qdrant itself enforces on every write.
         stored_name = str(meta["embedder"]) if isinstance(meta, dict) and recorded else None
         stored_name = stored_name or self.embedder_name
-        self.check_embedder(stored_name, vectors.size, dim)
+        self._check_embedder(stored_name, vectors.size, dim)
         return recorded
 
     async def _ensure_indexes(self, existing: Mapping[str, Any]) -> None:
@@ -342,49 +340,60 @@ class QdrantMemory(MemoryStoreBase):
             await self._call(_index_op(name, field, schema))
 
     # -- writes ------------------------------------------------------------------------------
-    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
-        """Embed and store many records in batched upserts of `batch_size` points.
+    async def _insert(self, records: list[PreparedRecord]) -> None:
+        """Upsert records in batches of `batch_size` points, all or none.
 
-        Every item is validated and embedded before anything is written; a backend failure
-        part-way leaves the earlier batches saved.
+        Qdrant has no multi-request transaction: when a batch fails, the points of the batches
+        already written are deleted again before the error propagates, so `save_many` leaves
+        nothing behind (unless that delete fails too: the server is gone, and the error says
+        which records may remain).
         """
-        # Kept instead of the base's: it splits the write into upserts of `batch_size` points,
-        # each one `write_records` call, so a large save_many is not all-or-none as the base
-        # (one `write_records` for everything) would promise.
-        prepared = await self.prepare(items)
-        await self._ensure_ready()
-        for start in range(0, len(prepared), self.batch_size):
-            await self.write_records(prepared[start : start + self.batch_size])
-        return [p.record() for p in prepared]
-
-    async def write_records(self, records: list[PreparedRecord]) -> None:
-        """Upsert validated records as one batch of points."""
         from qdrant_client import models
 
-        await self._ensure_ready()
-        points = [
-            models.PointStruct(
-                id=p.id,
-                vector=p.vector,
-                payload=encode_payload(
-                    content=p.content,
-                    session_id=p.session_id,
-                    ts=p.ts,
-                    metadata=p.metadata,
-                    metadata_json=p.metadata_json,
-                ),
-            )
-            for p in records
-        ]
         name = self.collection
-        await self._call(lambda c: c.upsert(name, points=points, wait=True))
+        written: list[str] = []
+        for start in range(0, len(records), self.batch_size):
+            batch = records[start : start + self.batch_size]
+            points = [
+                models.PointStruct(
+                    id=p.id,
+                    vector=p.vector,
+                    payload=encode_payload(
+                        content=p.content,
+                        session_id=p.session_id,
+                        ts=p.ts,
+                        metadata=p.metadata,
+                        metadata_json=p.metadata_json,
+                    ),
+                )
+                for p in batch
+            ]
+            try:
+                await self._call(lambda c, points=points: c.upsert(name, points=points, wait=True))  # type: ignore[misc]
+            except BaseException as exc:
+                # The failed batch may be partly applied too: take back every id of the call.
+                await self._undo(written + [p.id for p in batch], exc)
+                raise
+            written += [p.id for p in batch]
 
-    async def forget(self, record_id: str) -> bool:
-        """Delete one record; `True` if it existed."""
+    async def _undo(self, ids: list[str], cause: BaseException) -> None:
+        """Delete the points of a save_many that failed part-way (best effort, reported)."""
         from qdrant_client import models
 
-        record_id = validate_record_id(record_id)
-        if not _canonical_uuid(record_id) or await self._bound_dimension() is None:
+        name = self.collection
+        selector = models.PointIdsList(points=list(ids))
+        try:
+            await self._call(lambda c: c.delete(name, points_selector=selector, wait=True))
+        except Exception as undo_error:
+            cause.add_note(
+                f"QdrantMemory could not take back the {len(ids)} points of the failed batch "
+                f"({type(undo_error).__name__}); some of them may remain in {name!r}"
+            )
+
+    async def _forget(self, record_id: str) -> bool:
+        from qdrant_client import models
+
+        if not _canonical_uuid(record_id):
             return False
         name = self.collection
         found = await self._call(lambda c: c.retrieve(name, ids=[record_id], with_payload=False))
@@ -397,21 +406,17 @@ class QdrantMemory(MemoryStoreBase):
         )
         return True
 
-    async def prune(
-        self, *, session_id: str | None = None, before: datetime | float | None = None
-    ) -> int:
-        """Delete a session's records and/or those saved before `before`; returns the count.
+    async def _prune(self, session_id: str | None, before: float | None) -> int:
+        """Delete a session's records and/or older ones; returns the count.
 
         A filtered delete reports no count, so the matching points are counted first: a
         record saved into the same session between the two calls is deleted but not counted.
         """
         from qdrant_client import models
 
-        sid, cut = self.check_prune_args(session_id, before)
-        flt, _ = build_filter(session_id=sid, before_us=None if cut is None else to_epoch_us(cut))
+        before_us = None if before is None else to_epoch_us(before)
+        flt, _ = build_filter(session_id=session_id, before_us=before_us)
         assert flt is not None
-        if await self._bound_dimension() is None:
-            return 0  # no collection yet: nothing was ever saved in this namespace
         name = self.collection
         counted = await self._call(lambda c: c.count(name, count_filter=flt, exact=True))
         if counted.count:
@@ -423,29 +428,19 @@ class QdrantMemory(MemoryStoreBase):
         return counted.count
 
     # -- reads -------------------------------------------------------------------------------
-    async def get(self, record_id: str) -> MemoryRecord | None:
-        """The record with this id, or `None`."""
-        record_id = validate_record_id(record_id)
-        if not _canonical_uuid(record_id) or await self._bound_dimension() is None:
+    async def _lookup(self, record_id: str) -> MemoryRecord | None:
+        if not _canonical_uuid(record_id):
             return None
         name = self.collection
         found = await self._call(lambda c: c.retrieve(name, ids=[record_id], with_payload=True))
         return decode_record(found[0].id, found[0].payload) if found else None
 
-    async def search(
-        self,
-        query: str,
-        *,
-        k: int = 5,
-        session_id: str | None = None,
-        filter: dict[str, str | int | float | bool] | None = None,
-    ) -> list[MemoryHit]:
-        """The `k` records most similar to `query` (cosine similarity), best first."""
+    async def _query(
+        self, vector: list[float], k: int, session_id: str | None, filter: Filter | None
+    ) -> list[tuple[MemoryRecord, float]]:
         from qdrant_client import models
 
-        vector, k, session_id, wanted = await self.prepare_search(query, k, session_id, filter)
-        await self._ensure_ready()
-        flt, recheck = build_filter(session_id=session_id, metadata=wanted)
+        flt, recheck = build_filter(session_id=session_id, metadata=filter)
         params = (
             models.SearchParams(hnsw_ef=max(self.hnsw_ef, k)) if self.mode == "server" else None
         )
@@ -453,26 +448,18 @@ class QdrantMemory(MemoryStoreBase):
         limit = k
         while True:
             response = await self._call(_query_op(name, vector, flt, params, limit))
-            hits = [
-                MemoryHit(record=decode_record(p.id, p.payload), score=max(-1.0, min(1.0, p.score)))
-                for p in response.points
-            ]
+            hits = [(decode_record(p.id, p.payload), p.score) for p in response.points]
             if not recheck:
                 return hits
-            kept = [h for h in hits if matches_filter(h.record.metadata, wanted)]
+            kept = [h for h in hits if matches_filter(h[0].metadata, filter)]
             if len(kept) >= k or len(response.points) < limit or limit >= _MAX_FETCH:
                 return kept[:k]
             # A widened filter (numbers beyond 2**53) let near-misses in: fetch more.
             limit = min(limit * 4, _MAX_FETCH)
 
-    async def load(self, session_id: str, *, limit: int = 20) -> list[MemoryRecord]:
-        """The session's `limit` most recent records, oldest first (ties broken by id)."""
+    async def _recent(self, session_id: str, limit: int) -> list[MemoryRecord]:
         from qdrant_client import models
 
-        session_id = validate_session_id(session_id)
-        limit = validate_limit(limit)
-        if await self._bound_dimension() is None:
-            return []
         flt, _ = build_filter(session_id=session_id)
         name = self.collection
         newest_first = models.OrderBy(key=TS_KEY, direction=models.Direction.DESC)
@@ -566,6 +553,8 @@ def _capabilities_for(store: QdrantMemory) -> MemoryCapabilities:
         "distance": "cosine",
         "search": "hnsw" if server else "exact (numpy brute force)",
         "load_order": "scroll order_by ts_us",
+        "save_many": "upserts of batch_size points; if one fails, the points already written "
+        "are deleted again (all or none)",
     }
     if server:
         details |= {

@@ -23,20 +23,17 @@ import math
 import operator
 import struct
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from spine_core.errors import ConfigError, DataError
-from spine_core.records import MemoryHit, MemoryRecord, matches_filter, to_epoch_us, ts_from_us
+from spine_core.records import MemoryRecord, matches_filter, to_epoch_us, ts_from_us
 from spine_core.spi import (
     Embedder,
+    Filter,
     MemoryCapabilities,
     MemoryStoreBase,
     PreparedRecord,
     Topology,
-    validate_limit,
-    validate_record_id,
-    validate_session_id,
 )
 
 from ._client import (
@@ -308,7 +305,7 @@ class RedisMemory(MemoryStoreBase):
             raise DataError(
                 f"RedisMemory namespace {self.namespace!r}: meta hash {key!r} is corrupt"
             ) from None
-        self.check_embedder(name, stored_dimension, dimension)
+        self._check_embedder(name, stored_dimension, dimension)
         for option, requested in (
             ("quantization", self._requested_quantization),
             ("m", None if self._requested_m is None else str(self._requested_m)),
@@ -333,14 +330,13 @@ class RedisMemory(MemoryStoreBase):
         await self._conn.run(lambda c: c.ping())
 
     # -- writes ------------------------------------------------------------------------------
-    async def write_records(self, records: list[PreparedRecord]) -> None:
+    async def _insert(self, records: list[PreparedRecord]) -> None:
         """Store validated records: `batch_size` per round trip (`save` and `save_many`).
 
         Each script call writes `_RECORDS_PER_CALL` records atomically (short enough not to
         stall the server for other clients); a retried batch rewrites the same ids, so a
         retry never duplicates.
         """
-        await self._ensure_ready()
         for start in range(0, len(records), self.batch_size):
             batch = records[start : start + self.batch_size]
             calls = [
@@ -399,20 +395,13 @@ class RedisMemory(MemoryStoreBase):
         args = (self._keys.record_prefix, self._keys.session_prefix, session_key, *ids)
         return as_int(await self._conn.run(lambda c: MEMORY_DELETE(c, keys, args)))
 
-    async def forget(self, record_id: str) -> bool:
-        """Delete one record; `True` if it existed."""
-        rid = validate_record_id(record_id)
-        await self._ensure_ready()
-        return await self._delete([rid]) == 1
+    async def _forget(self, record_id: str) -> bool:
+        return await self._delete([record_id]) == 1
 
-    async def prune(
-        self, *, session_id: str | None = None, before: datetime | float | None = None
-    ) -> int:
-        """Delete a session's records and/or those saved before `before`; return how many."""
-        sid, cut = self.check_prune_args(session_id, before)
-        await self._ensure_ready()
+    async def _prune(self, session_id: str | None, before: float | None) -> int:
+        sid = session_id
         index = self._keys.by_time if sid is None else self._keys.session(sid)
-        upper = "+inf" if cut is None else f"({to_epoch_us(cut)}"
+        upper = "+inf" if before is None else f"({to_epoch_us(before)}"
         batch = self.batch_size
         total = 0
         while True:
@@ -452,48 +441,34 @@ class RedisMemory(MemoryStoreBase):
                 f"{type(exc).__name__}"
             ) from None
 
-    async def get(self, record_id: str) -> MemoryRecord | None:
-        """The record with this id, or `None`."""
-        rid = validate_record_id(record_id)
-        await self._ensure_ready()
-        (record,) = await self._fetch([rid])
+    async def _lookup(self, record_id: str) -> MemoryRecord | None:
+        (record,) = await self._fetch([record_id])
         return record
 
-    async def load(self, session_id: str, *, limit: int = 20) -> list[MemoryRecord]:
-        """The session's `limit` most recent records, oldest first (ties by id)."""
-        key = self._keys.session(validate_session_id(session_id))
-        limit = validate_limit(limit)
-        await self._ensure_ready()
+    async def _recent(self, session_id: str, limit: int) -> list[MemoryRecord]:
+        key = self._keys.session(session_id)
         args = (self._keys.record_prefix, str(limit))
         ids, rows = await self._conn.run(lambda c: MEMORY_LOAD(c, (key,), args))
         records = [self._record(as_text(i), r) for i, r in zip(ids, rows, strict=True)]
         records.reverse()  # oldest first
         return [r for r in records if r is not None]
 
-    async def search(
-        self,
-        query: str,
-        *,
-        k: int = 5,
-        session_id: str | None = None,
-        filter: dict[str, str | int | float | bool] | None = None,
-    ) -> list[MemoryHit]:
-        """The `k` records most similar to `query` (cosine similarity), best first.
+    async def _query(
+        self, vector: list[float], k: int, session_id: str | None, filter: Filter | None
+    ) -> list[tuple[MemoryRecord, float]]:
+        """VSIM candidates re-scored with their exact vectors: (record, exact cosine), best first.
 
-        Candidates come from VSIM and are re-scored with their exact vectors, so scores are
-        the exact cosine and the quantized index only has to get the right records into the
-        candidate pool. How candidates are found depends on the scope (see the README):
-        a small session is scored exhaustively; a session or filter that matches a small
-        share of the namespace by the server's linear scan; anything else by the graph walk.
+        The quantized index only has to get the right records into the candidate pool. How
+        candidates are found depends on the scope (see the README): a small session is scored
+        exhaustively; a session or filter that matches a small share of the namespace by the
+        server's linear scan; anything else by the graph walk.
         """
-        query_vector, k, session_id, flt = await self.prepare_search(query, k, session_id, filter)
-        await self._ensure_ready()
         count = max(k * self.oversample, k + _MIN_EXTRA)
-        if session_id is None and not flt:
-            found = await self._candidates(query_vector, count, None, None, filter_ef=0)
-            scored = self._score(query_vector, ((rid, blob, None) for rid, blob in found))
+        if session_id is None and not filter:
+            found = await self._candidates(vector, count, None, None, filter_ef=0)
+            scored = self._score(vector, ((rid, blob, None) for rid, blob in found))
         else:
-            total, estimate, members, rows = await self._plan(session_id, flt)
+            total, estimate, members, rows = await self._plan(session_id, filter)
             if estimate == 0:
                 return []  # no record in the session, or none with one of the filter's pairs
             if members is None:
@@ -505,29 +480,27 @@ class RedisMemory(MemoryStoreBase):
                 # matches; it is given a few times that, up to `filter_ef`. Below
                 # `scan_share`, the linear scan is the cheaper (and exact) way.
                 effort = 0 if share <= self.scan_share else self._filter_effort(count, share)
-                found = await self._candidates(
-                    query_vector, count, session_id, flt, filter_ef=effort
-                )
-                scored = self._score(query_vector, ((rid, blob, None) for rid, blob in found))
+                found = await self._candidates(vector, count, session_id, filter, filter_ef=effort)
+                scored = self._score(vector, ((rid, blob, None) for rid, blob in found))
             else:  # the whole session, scored exactly
                 triples = (
-                    (rid, row[0], row[1] if flt else None)
+                    (rid, row[0], row[1] if filter else None)
                     for rid, row in zip(members, rows, strict=True)
                 )
-                scored = self._score(query_vector, triples)
-                if flt:
+                scored = self._score(vector, triples)
+                if filter:
                     scored = [
-                        (s, rid, md) for s, rid, md in scored if matches_filter(md or {}, flt)
+                        (s, rid, md) for s, rid, md in scored if matches_filter(md or {}, filter)
                     ]
         scored.sort(key=lambda row: (-row[0], row[1]))
         best = scored[:k]
         records = await self._fetch([rid for _, rid, _ in best])
         return [
-            MemoryHit(record=record, score=score)
+            (record, score)
             for (score, _, _), record in zip(best, records, strict=True)
             if record is not None
             and (session_id is None or record.session_id == session_id)
-            and matches_filter(record.metadata, flt)
+            and matches_filter(record.metadata, filter)
         ]
 
     async def _candidates(
@@ -535,7 +508,7 @@ class RedisMemory(MemoryStoreBase):
         vector: list[float],
         count: int,
         session_id: str | None,
-        flt: dict[str, str | int | float | bool] | None,
+        flt: Filter | None,
         *,
         filter_ef: int,
     ) -> list[tuple[str, Any]]:
@@ -567,7 +540,7 @@ class RedisMemory(MemoryStoreBase):
         return [(as_text(rid), blob) for rid, blob in zip(ids, vectors, strict=True)]
 
     async def _plan(
-        self, session_id: str | None, flt: dict[str, str | int | float | bool] | None
+        self, session_id: str | None, flt: Filter | None
     ) -> tuple[int, int, list[str] | None, list[Any]]:
         """(namespace size, upper bound on matches, the session's ids and rows if small)."""
         keys = (self._keys.vectors, self._keys.counts)

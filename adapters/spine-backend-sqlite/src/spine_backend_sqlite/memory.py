@@ -6,20 +6,17 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from spine_core.errors import DataError
-from spine_core.records import MemoryHit, MemoryRecord, matches_filter
+from spine_core.records import MemoryRecord, matches_filter
 from spine_core.spi import (
     Embedder,
+    Filter,
     MemoryCapabilities,
     MemoryStoreBase,
     PreparedRecord,
     Topology,
-    validate_limit,
-    validate_record_id,
-    validate_session_id,
 )
 
 from ._runner import Runner
@@ -85,7 +82,7 @@ Row = tuple[str, str | None, str, str, float]
 """id, session_id, content, metadata JSON, ts."""
 
 
-def _filter_sql(flt: dict[str, str | int | float | bool]) -> tuple[str, list[Any]] | None:
+def _filter_sql(flt: Filter) -> tuple[str, list[Any]] | None:
     """SQL for metadata equality with JSON semantics, or None when SQL cannot say it.
 
     json_type tells true/false from numbers (so True never equals 1) and json_extract
@@ -251,7 +248,7 @@ class _Engine:
         query: list[float],
         k: int,
         session_id: str | None,
-        flt: dict[str, str | int | float | bool] | None,
+        flt: Filter | None,
     ) -> list[tuple[Row, float]]:
         import numpy as np
 
@@ -275,9 +272,7 @@ class _Engine:
             rollback_quietly(conn)
         return [(rows[seq], score) for seq, score in best if seq in rows]
 
-    def _matching(
-        self, flt: dict[str, str | int | float | bool], session_id: str | None
-    ) -> list[int]:
+    def _matching(self, flt: Filter, session_id: str | None) -> list[int]:
         scope = "namespace = ?"
         params: list[Any] = [self.namespace]
         if session_id is not None:
@@ -423,55 +418,29 @@ class SQLiteMemory(SQLiteStoreMixin, MemoryStoreBase):
 
     async def _claim(self, dimension: int) -> None:
         stored = await self._runner.call(self._runner.engine.claim, self.embedder_name, dimension)
-        self.check_embedder(*stored, dimension)
+        self._check_embedder(*stored, dimension)
 
-    async def write_records(self, records: list[PreparedRecord]) -> None:
-        """Insert validated records in one transaction: all or nothing."""
-        if not records:
-            return
-        await self._ensure_ready()
+    async def _insert(self, records: list[PreparedRecord]) -> None:
+        # One transaction: all or nothing.
         rows = [(p.id, p.session_id, p.ts, p.metadata_json, p.content) for p in records]
         await self._runner.call(self._runner.engine.insert, rows, [p.vector for p in records])
 
-    async def search(
-        self,
-        query: str,
-        *,
-        k: int = 5,
-        session_id: str | None = None,
-        filter: dict[str, str | int | float | bool] | None = None,
-    ) -> list[MemoryHit]:
-        """The `k` records most similar to `query` (exact cosine), best first."""
-        vector, k, session_id, flt = await self.prepare_search(query, k, session_id, filter)
-        await self._ensure_ready()
-        hits = await self._runner.call(self._runner.engine.search, vector, k, session_id, flt)
-        return [MemoryHit(record=_record(row), score=score) for row, score in hits]
+    async def _query(
+        self, vector: list[float], k: int, session_id: str | None, filter: Filter | None
+    ) -> list[tuple[MemoryRecord, float]]:
+        hits = await self._runner.call(self._runner.engine.search, vector, k, session_id, filter)
+        return [(_record(row), score) for row, score in hits]
 
-    async def load(self, session_id: str, *, limit: int = 20) -> list[MemoryRecord]:
-        """The session's `limit` most recent records, oldest first."""
-        session_id = validate_session_id(session_id)
-        limit = validate_limit(limit)
-        await self._ensure_ready()
+    async def _recent(self, session_id: str, limit: int) -> list[MemoryRecord]:
         rows = await self._runner.call(self._runner.engine.load, session_id, limit)
         return [_record(row) for row in rows]
 
-    async def get(self, record_id: str) -> MemoryRecord | None:
-        """The record with this id, or `None`."""
-        record_id = validate_record_id(record_id)
-        await self._ensure_ready()
+    async def _lookup(self, record_id: str) -> MemoryRecord | None:
         row = await self._runner.call(self._runner.engine.get, record_id)
         return None if row is None else _record(row)
 
-    async def forget(self, record_id: str) -> bool:
-        """Delete one record; `True` if it existed."""
-        record_id = validate_record_id(record_id)
-        await self._ensure_ready()
+    async def _forget(self, record_id: str) -> bool:
         return await self._runner.call(self._runner.engine.forget, record_id)
 
-    async def prune(
-        self, *, session_id: str | None = None, before: datetime | float | None = None
-    ) -> int:
-        """Delete a session's records and/or those saved before `before`; return how many."""
-        sid, cut = self.check_prune_args(session_id, before)
-        await self._ensure_ready()
-        return await self._runner.call(self._runner.engine.prune, sid, cut)
+    async def _prune(self, session_id: str | None, before: float | None) -> int:
+        return await self._runner.call(self._runner.engine.prune, session_id, before)

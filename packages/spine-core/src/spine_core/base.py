@@ -42,11 +42,20 @@ from .validation import (
     validate_limit,
     validate_optional_session_id,
     validate_optional_tenant_id,
+    validate_record_id,
     validate_session_id,
     validate_ttl,
 )
 
-__all__ = ["CheckpointStoreBase", "MemoryStoreBase", "PreparedRecord", "ScanRow", "StoreBase"]
+__all__ = [
+    "CheckpointStoreBase",
+    "Filter",
+    "MemoryStoreBase",
+    "PreparedRecord",
+    "ScanRow",
+    "StoreBase",
+    "check_prune_args",
+]
 
 
 class StoreBase:
@@ -336,6 +345,10 @@ class CheckpointStoreBase(StoreBase):
         )
 
 
+Filter = dict[str, str | int | float | bool]
+"""A validated search filter: metadata key → the scalar it must equal."""
+
+
 class PreparedRecord:
     """A validated record about to be written: everything a backend needs, computed once."""
 
@@ -360,6 +373,7 @@ class PreparedRecord:
         self.ts = ts
         """Epoch seconds, a whole number of microseconds (`records.now_ts`)."""
         self.vector = vector
+        """Unit length (a dot product is the cosine); empty for a store that embeds nothing."""
 
     def record(self) -> MemoryRecord:
         """The public record for this row."""
@@ -372,18 +386,47 @@ class PreparedRecord:
         )
 
 
+def check_prune_args(session_id: object, before: object) -> tuple[str | None, float | None]:
+    """Validate prune's arguments (at least one); `before` comes back as epoch seconds."""
+    if session_id is None and before is None:
+        raise InvalidInput("prune needs session_id, before, or both (refusing to delete all)")
+    return (
+        validate_optional_session_id(session_id),
+        None if before is None else epoch_seconds(before),
+    )
+
+
 class MemoryStoreBase(StoreBase):
-    """Base for memory stores: embedding, validation and unsupported optional operations.
+    """Base for memory stores: the public operations, written once over small hooks.
+
+    Each operation validates its input (raising before anything is written), embeds (the
+    embedder's vectors checked and unit-normalized), connects once, calls one hook with
+    validated input and builds the records and hits. A backend implements:
+
+    - `_insert(records)`: store prepared records (with unit vectors), all or none;
+    - `_query(vector, k, session_id, filter)`: up to `k` `(record, cosine)` pairs, best first;
+    - `_recent(session_id, limit)`: the session's `limit` newest records, oldest first;
+    - optional, each behind its capability: `_lookup(id)`, `_forget(id)`,
+      `_prune(session_id, before)`, and `filter` (passed to `_query`) — an operation the
+      store does not advertise raises `UnsupportedCapability` here, before any hook runs.
 
     The vector dimension is the embedder's `dim` when it declares one, else learned from the
     first vector it returns. A store whose layout depends on the dimension (a recorded
     embedder, a table or collection per dimension) does that work in `_claim(dimension)`,
     which the base runs once per open as soon as the dimension is known: at open when the
-    embedder declares it or the namespace records it, else at the first save or search.
+    embedder declares it or the namespace records it (`_recorded_dimension`), else at the
+    first save or search.
     """
 
     kind: ClassVar[Kind] = "memory"
     capabilities: MemoryCapabilities = MemoryCapabilities()
+    _layout_per_dimension: ClassVar[bool] = False
+    """True when the namespace's storage exists only once a dimension is claimed (a table or a
+    collection per dimension): reads of a namespace that holds nothing then answer "nothing"
+    without calling a hook."""
+    _embeds: ClassVar[bool] = True
+    """False for a store that never compares vectors: records carry no vector and
+    `_query` gets an empty one."""
 
     def __init__(self, *, embedder: Embedder | None = None, namespace: str = "default") -> None:
         from .validation import validate_namespace
@@ -393,12 +436,143 @@ class MemoryStoreBase(StoreBase):
             validate_embedder(embedder) if embedder is not None else HashEmbedder()
         )
         self.namespace = validate_namespace(namespace)
-        self._declared_dim = embedder_dimension(self.embedder)
+        self._declared_dim = embedder_dimension(self.embedder) if self._embeds else None
         self._learned_dim: int | None = None
         self._bound: int | None = None
         self._bind_lock: asyncio.Lock | None = None
 
-    # -- the embedder's identity and the namespace's dimension --------------------------------
+    # -- the public operations -----------------------------------------------------------------
+    async def save(
+        self,
+        content: str,
+        *,
+        session_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> MemoryRecord:
+        """Embed and store one record."""
+        item = MemoryItem(content=content, session_id=session_id, metadata=metadata)
+        [prepared] = await self._prepare([item])
+        await self._insert([prepared])
+        return prepared.record()
+
+    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
+        """Save many records at once, all or none (capability `save_many`)."""
+        self._require("save_many")
+        prepared = await self._prepare(items)
+        if prepared:
+            await self._insert(prepared)
+        return [p.record() for p in prepared]
+
+    async def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        session_id: str | None = None,
+        filter: Filter | None = None,
+    ) -> list[MemoryHit]:
+        """The `k` records most similar to `query` (cosine similarity in [-1, 1]), best first.
+
+        `filter` (capability `filter`) keeps records whose metadata has every key equal, with
+        JSON semantics: `true` is not `1`, `1` equals `1.0`.
+        """
+        k = validate_k(k)
+        session_id = validate_optional_session_id(session_id)
+        if filter is not None:
+            self._require("filter")
+        flt = validate_filter(filter)
+        if not isinstance(query, str):
+            raise InvalidInput(f"query must be a str, got {type(query).__name__}")
+        if self._embeds:
+            vector = (await self._embed([validate_content(query)]))[0]
+        else:  # the query is not used: any str will do
+            vector = []
+            await self._ensure_ready()
+        pairs = await self._query(vector, k, session_id, flt)
+        hits = [MemoryHit(record=r, score=max(-1.0, min(1.0, s))) for r, s in pairs]
+        hits.sort(key=_by_score)  # stable: a backend's own tie order survives
+        return hits[:k]
+
+    async def load(self, session_id: str, *, limit: int = 20) -> list[MemoryRecord]:
+        """The session's `limit` most recent records, oldest first."""
+        session_id = validate_session_id(session_id)
+        limit = validate_limit(limit)
+        if not await self._holds_data():
+            return []
+        return await self._recent(session_id, limit)
+
+    async def get(self, record_id: str) -> MemoryRecord | None:
+        """The record with this id, or `None` (capability `get`)."""
+        self._require("get")
+        record_id = validate_record_id(record_id)
+        if not await self._holds_data():
+            return None
+        return await self._lookup(record_id)
+
+    async def forget(self, record_id: str) -> bool:
+        """Delete one record; `True` if it existed (capability `forget`)."""
+        self._require("forget")
+        record_id = validate_record_id(record_id)
+        if not await self._holds_data():
+            return False
+        return await self._forget(record_id)
+
+    async def prune(
+        self, *, session_id: str | None = None, before: datetime | float | None = None
+    ) -> int:
+        """Delete a session's records and/or those saved before `before`; return how many.
+
+        Capability `prune`; at least one of the two is required (never "delete all").
+        """
+        self._require("prune")
+        sid, cut = check_prune_args(session_id, before)
+        if not await self._holds_data():
+            return 0
+        return await self._prune(sid, cut)
+
+    # -- hooks: what a backend implements -------------------------------------------------------
+    async def _insert(self, records: list[PreparedRecord]) -> None:
+        """Store validated, embedded records (never an empty list), all or none."""
+        raise NotImplementedError
+
+    async def _query(
+        self, vector: list[float], k: int, session_id: str | None, filter: Filter | None
+    ) -> list[tuple[MemoryRecord, float]]:
+        """Up to `k` (record, cosine similarity) pairs, best first, within the scope.
+
+        `session_id` None is the whole namespace; `filter` is None unless the store
+        advertises `filter`.
+        """
+        raise NotImplementedError
+
+    async def _recent(self, session_id: str, limit: int) -> list[MemoryRecord]:
+        """The session's `limit` most recent records, oldest first (ties by id)."""
+        raise NotImplementedError
+
+    async def _lookup(self, record_id: str) -> MemoryRecord | None:
+        """The record with this id, or None (capability `get`)."""
+        raise self._unsupported("get")
+
+    async def _forget(self, record_id: str) -> bool:
+        """Delete one record; True if it existed (capability `forget`)."""
+        raise self._unsupported("forget")
+
+    async def _prune(self, session_id: str | None, before: float | None) -> int:
+        """Delete the records matching both given conditions (`before`: epoch seconds)."""
+        raise self._unsupported("prune")
+
+    async def _claim(self, dimension: int) -> None:
+        """Prepare the namespace for `dimension`-d vectors; `ConfigError` if it holds others.
+
+        Records the embedder and creates what depends on the dimension (a table, a collection);
+        `_check_embedder` judges what the namespace recorded.
+        """
+
+    async def _recorded_dimension(self) -> int | None:
+        """The dimension the namespace records, if the store keeps one (None: nothing yet)."""
+        return None
+
+    # -- the embedder's identity and the namespace's dimension ------------------------------------
     @property
     def embedder_name(self) -> str:
         """The identity of the embedder that stores record (its `name` or its class)."""
@@ -414,19 +588,13 @@ class MemoryStoreBase(StoreBase):
         """Alias of `dimension` (spinekit's name)."""
         return self.dimension
 
-    async def _claim(self, dimension: int) -> None:
-        """Prepare the namespace for `dimension`-d vectors; `ConfigError` if it holds others.
-
-        Records the embedder and creates what depends on the dimension (a table, a collection).
-        """
-
-    async def _recorded_dimension(self) -> int | None:
-        """The dimension the namespace records, if the store keeps one (None: nothing yet)."""
-        return None
+    def _require(self, capability: str) -> None:
+        if not getattr(self.capabilities, capability):
+            raise self._unsupported(capability)
 
     async def _after_open(self) -> None:
         dimension = self.dimension
-        if dimension is None:
+        if dimension is None and self._embeds:
             dimension = await self._recorded_dimension()
         if dimension is not None:
             await self._claim(dimension)
@@ -461,20 +629,22 @@ class MemoryStoreBase(StoreBase):
             "same embedder or another namespace."
         )
 
-    async def _bound_dimension(self) -> int | None:
-        """Ready the store for reads: the namespace's dimension, or None when it holds nothing.
+    async def _holds_data(self) -> bool:
+        """Connect for a read or a delete; False when the namespace cannot hold a record yet.
 
-        For stores whose layout depends on the dimension: before the first vector, a
+        Only for stores whose layout depends on the dimension: before the first vector, a
         namespace another store has since written to is found by its record.
         """
         await self._ensure_ready()
-        if self._bound is None:
-            recorded = await self._recorded_dimension()
-            if recorded is not None:
-                await self._bind(recorded)
-        return self._bound
+        if not self._layout_per_dimension or self._bound is not None:
+            return True
+        recorded = await self._recorded_dimension()
+        if recorded is None:
+            return False
+        await self._bind(recorded)
+        return True
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    async def _embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed `texts`; every vector checked (length, finite, non-zero) and unit-normalized.
 
         The first vectors fix the dimension when the embedder does not declare one; the
@@ -487,7 +657,7 @@ class MemoryStoreBase(StoreBase):
             await self._bind(dimension)
         return vectors
 
-    async def prepare(self, items: Sequence[MemoryItem | str]) -> list[PreparedRecord]:
+    async def _prepare(self, items: Sequence[MemoryItem | str]) -> list[PreparedRecord]:
         """Validate and embed records; raises `InvalidInput` before anything is written."""
         from .records import new_record_id, now_ts
 
@@ -501,7 +671,11 @@ class MemoryStoreBase(StoreBase):
             session_id = validate_optional_session_id(item.session_id)
             metadata, metadata_json = encode_metadata(item.metadata)
             checked.append((content, session_id, metadata, metadata_json))
-        vectors = await self.embed([c[0] for c in checked])
+        if self._embeds:
+            vectors = await self._embed([c[0] for c in checked])
+        else:
+            vectors = [[] for _ in checked]
+            await self._ensure_ready()
         return [
             PreparedRecord(
                 id=new_record_id(),
@@ -517,50 +691,12 @@ class MemoryStoreBase(StoreBase):
             )
         ]
 
-    async def prepare_search(
-        self, query: object, k: object, session_id: object, filter: object
-    ) -> tuple[list[float], int, str | None, dict[str, str | int | float | bool] | None]:
-        """Validate search arguments and embed the query: (vector, k, session_id, filter)."""
-        k = validate_k(k)
-        session_id = validate_optional_session_id(session_id)
-        flt = self.check_filter(filter)
-        if not isinstance(query, str):
-            raise InvalidInput(f"query must be a str, got {type(query).__name__}")
-        return await self.embed_query(query), k, session_id, flt
-
-    async def write_records(self, records: list[PreparedRecord]) -> None:
-        """Store validated records atomically (all or none); backends implement this."""
-        raise NotImplementedError
-
-    async def save(
-        self,
-        content: str,
-        *,
-        session_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> MemoryRecord:
-        """Embed and store one record."""
-        item = MemoryItem(content=content, session_id=session_id, metadata=metadata)
-        [prepared] = await self.prepare([item])
-        await self.write_records([prepared])
-        return prepared.record()
-
-    async def embed_query(self, query: str) -> list[float]:
-        """The unit vector of a search query (validated like content)."""
-        return (await self.embed([validate_content(query)]))[0]
-
-    def check_filter(self, filter: object) -> dict[str, str | int | float | bool] | None:
-        """Validate a search filter; `UnsupportedCapability` unless `filter` is advertised."""
-        if filter is not None and not self.capabilities.filter:
-            raise self._unsupported("filter")
-        return validate_filter(filter)
-
-    def check_embedder(
+    def _check_embedder(
         self, stored_name: str, stored_dimension: int, dimension: int | None = None
     ) -> None:
         """Refuse an embedder that differs from the one the stored vectors came from.
 
-        `dimension` is the one being claimed (default: the embedder's, when known).
+        For `_claim`: `dimension` is the one being claimed (default: the embedder's, if known).
         """
         mine = self.embedder_name
         dimension = dimension if dimension is not None else self.dimension
@@ -577,46 +713,6 @@ class MemoryStoreBase(StoreBase):
                 "embedders makes scores meaningless. Use the same embedder or another namespace."
             )
 
-    async def get(self, record_id: str) -> MemoryRecord | None:
-        """The record with this id, or `None` (capability `get`)."""
-        raise self._unsupported("get")
 
-    async def forget(self, record_id: str) -> bool:
-        """Delete one record; `True` if it existed (capability `forget`)."""
-        raise self._unsupported("forget")
-
-    async def prune(
-        self, *, session_id: str | None = None, before: datetime | float | None = None
-    ) -> int:
-        """Delete a session's records and/or those older than `before` (capability `prune`)."""
-        raise self._unsupported("prune")
-
-    async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
-        """Save many records at once, all or none (capability `save_many`)."""
-        if not self.capabilities.save_many:
-            raise self._unsupported("save_many")
-        prepared = await self.prepare(items)
-        await self.write_records(prepared)
-        return [p.record() for p in prepared]
-
-    async def search(
-        self,
-        query: str,
-        *,
-        k: int = 5,
-        session_id: str | None = None,
-        filter: dict[str, str | int | float | bool] | None = None,
-    ) -> list[MemoryHit]:
-        """The `k` most similar records, best first."""
-        raise NotImplementedError
-
-    def check_prune_args(
-        self, session_id: object, before: object
-    ) -> tuple[str | None, float | None]:
-        """Validate prune's arguments (at least one); `before` comes back as epoch seconds."""
-        if session_id is None and before is None:
-            raise InvalidInput("prune needs session_id, before, or both (refusing to delete all)")
-        return (
-            validate_optional_session_id(session_id),
-            None if before is None else epoch_seconds(before),
-        )
+def _by_score(hit: MemoryHit) -> float:
+    return -hit.score

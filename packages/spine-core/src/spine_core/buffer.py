@@ -10,35 +10,25 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from .base import StoreBase
-from .capabilities import Kind, MemoryCapabilities, Topology
+from .base import Filter, MemoryStoreBase, PreparedRecord
+from .capabilities import MemoryCapabilities, Topology
 from .protocols import Embedder
-from .records import MemoryHit, MemoryRecord, new_record_id, now_ts
-from .validation import (
-    encode_metadata,
-    validate_content,
-    validate_k,
-    validate_limit,
-    validate_namespace,
-    validate_optional_session_id,
-    validate_session_id,
-)
+from .records import MemoryRecord
 
 __all__ = ["BufferMemory"]
 
 
-class BufferMemory(StoreBase):
+class BufferMemory(MemoryStoreBase):
     """In-process recency memory: `search` returns the latest `k` records, newest first."""
 
-    kind: ClassVar[Kind] = "memory"
     backend: ClassVar[str] = "buffer"
     topology: Topology = "in-process"
     capabilities = MemoryCapabilities()
+    _embeds: ClassVar[bool] = False
 
     def __init__(self, *, namespace: str = "default", embedder: Embedder | None = None) -> None:
         """`embedder` is accepted so shared memory options fit; a buffer embeds nothing."""
-        super().__init__()
-        self.namespace = validate_namespace(namespace)
+        super().__init__(namespace=namespace)
         # Records in save order with their metadata JSON, so each read hands out a fresh copy.
         self._rows: list[tuple[MemoryRecord, str]] = []
 
@@ -55,40 +45,21 @@ class BufferMemory(StoreBase):
         record, metadata_json = row
         return record.model_copy(update={"metadata": json.loads(metadata_json)})
 
-    async def save(
-        self,
-        content: str,
-        *,
-        session_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> MemoryRecord:
-        """Append one record."""
-        content = validate_content(content)
-        session_id = validate_optional_session_id(session_id)
-        meta, metadata_json = encode_metadata(metadata)
-        record = MemoryRecord(
-            id=new_record_id(), content=content, session_id=session_id, metadata=meta, ts=now_ts()
-        )
-        self._rows.append((record, metadata_json))
-        return self._copy((record, metadata_json))
+    async def _insert(self, records: list[PreparedRecord]) -> None:
+        self._rows += [(p.record(), p.metadata_json) for p in records]
 
-    async def search(
-        self, query: str, *, k: int = 5, session_id: str | None = None
-    ) -> list[MemoryHit]:
-        """The `k` most recent records (of `session_id`, if given), newest first; score 1.0."""
-        k = validate_k(k)
-        session_id = validate_optional_session_id(session_id)
-        hits: list[MemoryHit] = []
+    async def _query(
+        self, vector: list[float], k: int, session_id: str | None, filter: Filter | None
+    ) -> list[tuple[MemoryRecord, float]]:
+        # Recency, not similarity: the newest `k` records of the scope, each scored 1.0.
+        hits: list[tuple[MemoryRecord, float]] = []
         for row in reversed(self._rows):
             if len(hits) == k:
                 break
             if session_id is None or row[0].session_id == session_id:
-                hits.append(MemoryHit(record=self._copy(row), score=1.0))
+                hits.append((self._copy(row), 1.0))
         return hits
 
-    async def load(self, session_id: str, *, limit: int = 20) -> list[MemoryRecord]:
-        """The session's `limit` most recent records, oldest first."""
-        session_id = validate_session_id(session_id)
-        limit = validate_limit(limit)
+    async def _recent(self, session_id: str, limit: int) -> list[MemoryRecord]:
         rows = [row for row in self._rows if row[0].session_id == session_id]
         return [self._copy(row) for row in rows[-limit:]]

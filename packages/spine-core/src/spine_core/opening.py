@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Self, cast
 
-from .base import CheckpointStoreBase, MemoryStoreBase, StoreBase
+from .base import CheckpointStoreBase, StoreBase, check_prune_args
 from .capabilities import CheckpointCapabilities, Kind, MemoryCapabilities, capabilities_of
 from .codec import dump_state
 from .embedding import embed_texts, embedder_dimension, embedder_name
@@ -185,19 +185,13 @@ class CheckedEmbedder:
         return f"CheckedEmbedder({self.wrapped!r})"
 
 
-# Spine's own rules for options that have no standalone validator: the bases' methods, on
-# instances that advertise everything (so only the values are checked, not capabilities).
+# Spine's own rules for options that have no standalone validator: the base's methods, on an
+# instance that advertises everything (so only the values are checked, not capabilities).
 class _CheckpointRules(CheckpointStoreBase):
     capabilities = CheckpointCapabilities(revisions=True, ttl=True, list_sessions=True, prune=True)
 
 
-class _MemoryRules(MemoryStoreBase):
-    def __init__(self) -> None:
-        StoreBase.__init__(self)  # no embedder: only the argument rules are used
-
-
 _CHECKPOINT_RULES = _CheckpointRules()
-_MEMORY_RULES = _MemoryRules()
 
 
 class _Validating:
@@ -387,7 +381,7 @@ class ValidatingMemory(_Validating):
         """Delete a session's records and/or older ones (capability `prune`)."""
         fn = self._optional("prune", "prune")
         # Checked here, passed on as the caller gave it (the store may take only datetimes).
-        session_id, _ = _MEMORY_RULES.check_prune_args(session_id, before)
+        session_id, _ = check_prune_args(session_id, before)
         result: int = await fn(session_id=session_id, before=before)
         return result
 

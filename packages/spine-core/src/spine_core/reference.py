@@ -11,15 +11,12 @@ import time
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .base import CheckpointStoreBase, MemoryStoreBase, PreparedRecord, ScanRow
+from .base import CheckpointStoreBase, Filter, MemoryStoreBase, PreparedRecord, ScanRow
 from .capabilities import CheckpointCapabilities, MemoryCapabilities, Topology
 from .embedding import HashEmbedder
 from .protocols import Embedder
-from .records import MemoryHit, MemoryRecord, matches_filter, utc_now
+from .records import MemoryRecord, matches_filter, utc_now
 from .validation import (
-    validate_limit,
-    validate_record_id,
-    validate_session_id,
     validate_ttl,
 )
 
@@ -172,52 +169,36 @@ class InMemoryVectorMemory(MemoryStoreBase):
 
         return row.record.model_copy(update={"metadata": json.loads(row.metadata_json)})
 
-    async def write_records(self, records: list[PreparedRecord]) -> None:
-        """Keep validated records (already embedded) in the dict."""
+    async def _insert(self, records: list[PreparedRecord]) -> None:
         for p in records:
             self._rows[p.id] = _Row(p.record(), p.vector, p.metadata_json)
 
-    async def search(
-        self,
-        query: str,
-        *,
-        k: int = 5,
-        session_id: str | None = None,
-        filter: dict[str, str | int | float | bool] | None = None,
-    ) -> list[MemoryHit]:
-        """Exact cosine search, best first."""
-        q, k, session_id, flt = await self.prepare_search(query, k, session_id, filter)
+    async def _query(
+        self, vector: list[float], k: int, session_id: str | None, filter: Filter | None
+    ) -> list[tuple[MemoryRecord, float]]:
+        # Exact cosine: vectors are unit length, so the dot product is the similarity.
         scored = (
-            (sum(a * b for a, b in zip(q, row.vector, strict=True)), row)
+            (sum(a * b for a, b in zip(vector, row.vector, strict=True)), row)
             for row in self._rows.values()
             if (session_id is None or row.record.session_id == session_id)
-            and matches_filter(row.record.metadata, flt)
+            and matches_filter(row.record.metadata, filter)
         )
         best = heapq.nlargest(k, scored, key=lambda pair: pair[0])
-        return [MemoryHit(record=self._copy(row), score=max(-1.0, min(1.0, s))) for s, row in best]
+        return [(self._copy(row), score) for score, row in best]
 
-    async def load(self, session_id: str, *, limit: int = 20) -> list[MemoryRecord]:
-        """The session's `limit` most recent records, oldest first."""
-        session_id = validate_session_id(session_id)
-        limit = validate_limit(limit)
+    async def _recent(self, session_id: str, limit: int) -> list[MemoryRecord]:
         rows = [r for r in self._rows.values() if r.record.session_id == session_id]
         rows.sort(key=lambda r: (r.record.ts, r.record.id))
         return [self._copy(r) for r in rows[-limit:]]
 
-    async def get(self, record_id: str) -> MemoryRecord | None:
-        """The record with this id, or `None`."""
-        row = self._rows.get(validate_record_id(record_id))
+    async def _lookup(self, record_id: str) -> MemoryRecord | None:
+        row = self._rows.get(record_id)
         return None if row is None else self._copy(row)
 
-    async def forget(self, record_id: str) -> bool:
-        """Delete one record; `True` if it existed."""
-        return self._rows.pop(validate_record_id(record_id), None) is not None
+    async def _forget(self, record_id: str) -> bool:
+        return self._rows.pop(record_id, None) is not None
 
-    async def prune(
-        self, *, session_id: str | None = None, before: datetime | float | None = None
-    ) -> int:
-        """Delete a session's records and/or those saved before `before`."""
-        session_id, before = self.check_prune_args(session_id, before)
+    async def _prune(self, session_id: str | None, before: float | None) -> int:
         doomed = [
             rid
             for rid, row in self._rows.items()

@@ -6,19 +6,16 @@ from __future__ import annotations
 import heapq
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, ClassVar
 
-from spine_core.records import MemoryHit, MemoryRecord, matches_filter
+from spine_core.records import MemoryRecord, matches_filter
 from spine_core.spi import (
     Embedder,
+    Filter,
     MemoryCapabilities,
     MemoryStoreBase,
     PreparedRecord,
     Topology,
-    validate_limit,
-    validate_record_id,
-    validate_session_id,
 )
 
 from ._connection import DEFAULT_URL, StandInServer, check_url, connect
@@ -40,7 +37,7 @@ class _Row:
     ts: float
     """Epoch seconds (`MemoryRecord.ts`); a whole number of microseconds."""
     vector: list[float]
-    """Unit length (`MemoryStoreBase.prepare` normalizes), so a dot product is the cosine."""
+    """Unit length (the base class normalizes), so a dot product is the cosine."""
 
     def record(self) -> MemoryRecord:
         """A fresh public record (its own metadata dict: callers may mutate it)."""
@@ -55,6 +52,9 @@ class _Row:
 
 class {{ P }}Memory(MemoryStoreBase):
     """Semantic memory: exact cosine search, metadata filters, get, forget, prune.
+
+    The public operations (`save`, `save_many`, `search`, `load`, `get`, `forget`, `prune`)
+    live in `MemoryStoreBase`: they validate, embed and connect, then call the hooks below.
 
     Open it with `from_url(url, embedder=...)` or, through the registry, with
     `open_memory("{{ cookiecutter.backend_slug }}", url=...)`. It connects on first use.
@@ -106,11 +106,11 @@ class {{ P }}Memory(MemoryStoreBase):
         # only have `embed(text)`). REPLACE: create the collection / table / index for this
         # namespace and dimension idempotently, and keep in it which embedder (name,
         # dimension) made its vectors. Reopening with another embedder must fail loud instead
-        # of mixing vectors: that is what check_embedder does.
+        # of mixing vectors: that is what _check_embedder does.
         assert self._server is not None
         marker = self._server.table(f"memory-embedder/{self.namespace}")
         name, stored = marker.setdefault("embedder", (self.embedder_name, dimension))
-        self.check_embedder(name, stored, dimension)
+        self._check_embedder(name, stored, dimension)
 
     async def _close(self) -> None:
         # REPLACE: close the driver's client (and its pool).
@@ -126,13 +126,10 @@ class {{ P }}Memory(MemoryStoreBase):
         # REPLACE: the collection, table or key prefix that holds this namespace's records.
         return self._server.table(f"memory/{self.namespace}")
 
-    async def write_records(self, records: list[PreparedRecord]) -> None:
-        """Store validated, embedded records: all of them or none.
-
-        The base class's `save` and `save_many` call this after `prepare` has validated and
-        embedded every record, so bad input never reaches the server.
-        """
-        await self._ensure_ready()
+    # -- hooks: the base class validates, embeds and connects before calling each one ------
+    async def _insert(self, records: list[PreparedRecord]) -> None:
+        # `save` and `save_many` call this with validated, embedded records (never an empty
+        # list), so bad input never reaches the server. All of them or none.
         rows = [
             _Row(p.id, p.content, p.session_id, p.metadata, p.metadata_json, p.ts, p.vector)
             for p in records
@@ -140,34 +137,21 @@ class {{ P }}Memory(MemoryStoreBase):
         # REPLACE: one batched, atomic write (a transaction, a pipeline, an upsert of points).
         self._rows().update((row.id, row) for row in rows)
 
-    async def search(
-        self,
-        query: str,
-        *,
-        k: int = 5,
-        session_id: str | None = None,
-        filter: dict[str, str | int | float | bool] | None = None,
-    ) -> list[MemoryHit]:
-        """The `k` records most similar to `query`, best first (cosine similarity in [-1, 1])."""
-        vector, k, session_id, wanted = await self.prepare_search(query, k, session_id, filter)
-        await self._ensure_ready()
+    async def _query(
+        self, vector: list[float], k: int, session_id: str | None, filter: Filter | None
+    ) -> list[tuple[MemoryRecord, float]]:
         # REPLACE: the server's nearest-neighbour search, restricted to the session and the
-        # metadata filter on the server. Convert its distance to cosine similarity (for a
-        # cosine distance d: 1 - d) and clamp it to [-1, 1].
+        # metadata filter on the server. Return (record, cosine similarity) best first: for a
+        # cosine distance d that is 1 - d (the base clamps it to [-1, 1]).
         scored = (
             (sum(a * b for a, b in zip(vector, row.vector, strict=True)), row)
             for row in self._rows().values()
             if (session_id is None or row.session_id == session_id)
-            and matches_filter(row.metadata, wanted)
+            and matches_filter(row.metadata, filter)
         )
-        best = heapq.nlargest(k, scored, key=lambda pair: pair[0])
-        return [MemoryHit(record=row.record(), score=max(-1.0, min(1.0, s))) for s, row in best]
+        return [(row.record(), s) for s, row in heapq.nlargest(k, scored, key=lambda p: p[0])]
 
-    async def load(self, session_id: str, *, limit: int = 20) -> list[MemoryRecord]:
-        """The session's `limit` most recent records, oldest first."""
-        session_id = validate_session_id(session_id)
-        limit = validate_limit(limit)
-        await self._ensure_ready()
+    async def _recent(self, session_id: str, limit: int) -> list[MemoryRecord]:
         # REPLACE: read the newest `limit` rows of the session (ordered by ts, then id) and
         # return them oldest first.
         rows = sorted(
@@ -176,33 +160,24 @@ class {{ P }}Memory(MemoryStoreBase):
         )
         return [row.record() for row in rows[-limit:]]
 
-    async def get(self, record_id: str) -> MemoryRecord | None:
-        """The record with this id, or `None`."""
-        record_id = validate_record_id(record_id)
-        await self._ensure_ready()
-        # REPLACE: read one record by id.
+    async def _lookup(self, record_id: str) -> MemoryRecord | None:
+        # REPLACE: read one record by id (capability `get`).
         row = self._rows().get(record_id)
         return None if row is None else row.record()
 
-    async def forget(self, record_id: str) -> bool:
-        """Delete one record; `True` if it existed."""
-        record_id = validate_record_id(record_id)
-        await self._ensure_ready()
-        # REPLACE: delete by id, learning from the server whether it existed.
+    async def _forget(self, record_id: str) -> bool:
+        # REPLACE: delete by id, learning from the server whether it existed (`forget`).
         return self._rows().pop(record_id, None) is not None
 
-    async def prune(
-        self, *, session_id: str | None = None, before: datetime | float | None = None
-    ) -> int:
-        """Delete a session's records and/or those saved before `before`; return how many."""
-        sid, cut = self.check_prune_args(session_id, before)  # `cut`: epoch seconds
-        await self._ensure_ready()
+    async def _prune(self, session_id: str | None, before: float | None) -> int:
+        # `before` is epoch seconds; at least one of the two is set (`prune`).
         rows = self._rows()
         # REPLACE: one delete on the server that returns (or counts) what it removed.
         doomed = [
             rid
             for rid, row in rows.items()
-            if (sid is None or row.session_id == sid) and (cut is None or row.ts < cut)
+            if (session_id is None or row.session_id == session_id)
+            and (before is None or row.ts < before)
         ]
         for rid in doomed:
             del rows[rid]
