@@ -165,6 +165,8 @@ ScanRow = tuple[str, str | None, datetime, int | None]
 
 _CAS_ATTEMPTS = 8
 """Conditional writes tried before a `ConflictError` whose revisions happen to match."""
+MAX_REVISION = 2**63 - 1
+"""The largest revision any store keeps (a signed 64-bit counter)."""
 
 
 class CheckpointStoreBase(StoreBase):
@@ -202,6 +204,10 @@ class CheckpointStoreBase(StoreBase):
         if expected_revision is None:
             await self._write(sid, tenant, raw, ttl)
             return
+        if expected_revision > MAX_REVISION:
+            # No store keeps a revision this large (they are 64-bit), so it can never match;
+            # some drivers would overflow on it instead of answering.
+            raise ConflictError(sid, expected_revision, await self._revision(sid))
         for _ in range(_CAS_ATTEMPTS):
             if await self._write_if(sid, tenant, raw, ttl, expected_revision) is not None:
                 return
