@@ -23,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 from spine_backend_postgres import PostgresCheckpoint
 from spine_core import ConfigError, ConflictError, State
 from spine_core import migrations as state_migrations
+from spine_testing.spinekit import PAUSED_RUN
 
 SchemaOn = Callable[[str], str]
 
@@ -46,17 +47,7 @@ DOCS: dict[str, tuple[str, int]] = {
     ),
 }
 
-# Enable for the lead after h1's State vocabulary lands: a run paused for approval, with an
-# assistant turn whose content is null, exactly as spinekit serializes it.
-PAUSED = (
-    '{"version":1,"session_id":"paused","tenant_id":null,"messages":['
-    '{"role":"user","content":"delete it","parts":null,"tool_calls":[],"tool_call_id":null,'
-    '"name":null},{"role":"assistant","content":null,"parts":null,"tool_calls":'
-    '[{"id":"c1","name":"rm","arguments":{"path":"/tmp/x"}}],"tool_call_id":null,"name":null}],'
-    '"step":1,"usage":{"input_tokens":3,"output_tokens":4,"cost_usd":0.0},'
-    '"status":"interrupted","depth":0,"pending":{"call":{"id":"c1","name":"rm",'
-    '"arguments":{"path":"/tmp/x"}},"mode":"approve","payload":null},"scratch":{}}'
-)
+PAUSED = PAUSED_RUN  # a run paused for approval, as spinekit serialized it
 
 UPDATED = "2026-01-02T03:04:05.123456+00:00"
 

@@ -25,6 +25,7 @@ import redis.asyncio
 from spine_backend_redis import RedisCheckpoint
 from spine_core import ConfigError, ConflictError, DataError, State
 from spine_core import migrations as state_migrations
+from spine_testing.spinekit import PAUSED_RUN
 
 # session id -> state document as spinekit serialized it (spinekit kept no revision)
 DOCS: dict[str, str] = {
@@ -37,17 +38,7 @@ DOCS: dict[str, str] = {
     '[{"role":"user","content":"grüß 🙂"}],"step":9,"status":"running"}',
 }
 
-# Enable for the lead after h1's State vocabulary lands: a run paused for approval, with an
-# assistant turn whose content is null, exactly as spinekit serializes it.
-PAUSED = (
-    '{"version":1,"session_id":"paused","tenant_id":null,"messages":['
-    '{"role":"user","content":"delete it","parts":null,"tool_calls":[],"tool_call_id":null,'
-    '"name":null},{"role":"assistant","content":null,"parts":null,"tool_calls":'
-    '[{"id":"c1","name":"rm","arguments":{"path":"/tmp/x"}}],"tool_call_id":null,"name":null}],'
-    '"step":1,"usage":{"input_tokens":3,"output_tokens":4,"cost_usd":0.0},'
-    '"status":"interrupted","depth":0,"pending":{"call":{"id":"c1","name":"rm",'
-    '"arguments":{"path":"/tmp/x"}},"mode":"approve","payload":null},"scratch":{}}'
-)
+PAUSED = PAUSED_RUN  # a run paused for approval, as spinekit serialized it
 
 
 @pytest.fixture(params=["redis8", "redis7"])
