@@ -1,0 +1,124 @@
+"""`spine check` respects the user's data and time: a bounded probe, one line, no residue."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+DEAD = ("redis://127.0.0.1:1/0", "postgresql://postgres:hunter2@127.0.0.1:1/x")
+
+
+@pytest.mark.parametrize("target", DEAD)
+def test_unreachable_target_is_one_line_and_exit_2_within_5_s(spine_subprocess, target) -> None:
+    start = time.perf_counter()
+    result = spine_subprocess("check", target)
+    elapsed = time.perf_counter() - start
+    assert result.code == 2, (result.out, result.err)
+    assert elapsed < 5, elapsed
+    assert result.out == ""
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith("error: cannot reach ")
+    assert "127.0.0.1:1" in lines[0]
+    assert "Connect" in lines[0] or "connect" in lines[0]
+    assert "hunter2" not in result.err
+    assert "retrying" not in result.err
+
+
+def test_retry_warnings_show_only_with_verbose(spine_subprocess) -> None:
+    quiet = spine_subprocess("check", DEAD[0])
+    loud = spine_subprocess("check", DEAD[0], "-v")
+    assert quiet.code == loud.code == 2
+    assert "retrying" not in quiet.err
+    assert "retrying" in loud.err
+
+
+def _verdicts(report: dict) -> dict[str, str]:
+    return {kind: facts["level"] for kind, facts in report["kinds"].items()}
+
+
+def test_redis_7_checkpoint_full_memory_unsupported_once(spine, legacy_redis_url: str) -> None:
+    result = spine("check", legacy_redis_url)
+    assert result.code == 0, result.err
+    assert "checkpoint: level FULL" in result.out
+    unsupported = [line for line in result.out.splitlines() if "unsupported" in line]
+    assert len(unsupported) == 1, unsupported
+    assert unsupported[0].startswith("memory: unsupported — RedisMemory needs Redis 8+")
+    assert "level NONE" not in result.out
+    report = json.loads(spine("check", legacy_redis_url, "--json").out)
+    assert _verdicts(report) == {"checkpoint": "full"}
+    assert list(report["unsupported"]) == ["memory"]
+
+
+def test_postgres_15_memory_unsupported_alone_is_exit_2(spine, legacy_postgres_url: str) -> None:
+    result = spine("check", legacy_postgres_url, "--kind", "memory")
+    assert result.code == 2
+    assert result.out == ""
+    assert len(result.err.strip().splitlines()) == 1
+    assert "cannot serve memory: PgVectorMemory needs the pgvector extension" in result.err
+
+
+# -- residue: counts before and after on every backend -------------------------------------------
+
+
+def _redis_keys(url: str) -> Counter[str]:
+    client = redis.Redis.from_url(url)
+    try:
+        return Counter(k.decode() for k in client.scan_iter(count=1000))
+    finally:
+        client.close()
+
+
+def _pg_counts(url: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+        ).fetchall()
+        for schema, table in tables:
+            (n,) = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()
+            counts[f"{schema}.{table}"] = n
+    return counts
+
+
+def _sqlite_counts(path: Path) -> dict[str, int]:
+    conn = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+    finally:
+        conn.close()
+
+
+def _passes(spine, target: str) -> None:
+    result = spine("check", target, "--json")
+    report = json.loads(result.out)
+    failed = [r for r in report["results"] if r["status"] == "failed"]
+    assert result.code == 0, failed
+
+
+@pytest.mark.parametrize("which", ["legacy_redis_url"])
+def test_check_leaves_no_redis_key(spine, request: pytest.FixtureRequest, which: str) -> None:
+    url = request.getfixturevalue(which)
+    before = _redis_keys(url)
+    _passes(spine, url)
+    assert _redis_keys(url) == before
+
+
+@pytest.mark.parametrize("which", ["legacy_postgres_url"])
+def test_check_leaves_no_postgres_row_or_table(
+    spine, request: pytest.FixtureRequest, which: str
+) -> None:
+    url = request.getfixturevalue(which)
+    _passes(spine, url)  # the first run may create the shared tables (see below)
+    before = _pg_counts(url)
+    _passes(spine, url)
+    assert _pg_counts(url) == before
