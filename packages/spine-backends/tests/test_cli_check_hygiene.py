@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections import Counter
@@ -66,6 +67,13 @@ def test_postgres_15_memory_unsupported_alone_is_exit_2(spine, legacy_postgres_u
 
 
 # -- residue: counts before and after on every backend -------------------------------------------
+# Everything `spine check` writes goes to namespaces of its own (spk_<12 hex>) and is deleted at
+# the end through the stores' public API (delete, prune). What remains is each memory namespace's
+# registration (its embedder name and dimension: one Redis key / one meta row per namespace),
+# because no store offers an operation that drops a namespace. The tests count it explicitly.
+
+KIT_NAMESPACE = re.compile(r"spk_[0-9a-f]{12}")
+META_TABLE = "spine_memory_meta"
 
 
 def _redis_keys(url: str) -> Counter[str]:
@@ -84,16 +92,22 @@ def _pg_counts(url: str) -> dict[str, int]:
             "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
         ).fetchall()
         for schema, table in tables:
-            (n,) = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()
-            counts[f"{schema}.{table}"] = n
+            where = " WHERE namespace !~ '^spk_[0-9a-f]{12}$'" if table == META_TABLE else ""
+            row = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}"{where}').fetchone()
+            counts[f"{schema}.{table}"] = row[0] if row else -1
     return counts
 
 
 def _sqlite_counts(path: Path) -> dict[str, int]:
     conn = sqlite3.connect(path)
+    conn.create_function("is_kit", 1, lambda ns: bool(KIT_NAMESPACE.fullmatch(ns)))
     try:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+        counts = {}
+        for table in tables:
+            where = " WHERE NOT is_kit(namespace)" if table == META_TABLE else ""
+            counts[table] = conn.execute(f'SELECT count(*) FROM "{table}"{where}').fetchone()[0]
+        return counts
     finally:
         conn.close()
 
@@ -105,20 +119,58 @@ def _passes(spine, target: str) -> None:
     assert result.code == 0, failed
 
 
-@pytest.mark.parametrize("which", ["legacy_redis_url"])
+@pytest.mark.parametrize("which", ["redis_url", "legacy_redis_url"])
 def test_check_leaves_no_redis_key(spine, request: pytest.FixtureRequest, which: str) -> None:
     url = request.getfixturevalue(which)
     before = _redis_keys(url)
     _passes(spine, url)
-    assert _redis_keys(url) == before
+    added = _redis_keys(url) - before
+    registrations = re.compile(r"\{spine:spk_[0-9a-f]{12}\}:mem:meta")
+    assert [k for k in added if not registrations.fullmatch(k)] == []
+    assert sum(added.values()) == len(added)  # at most one registration per namespace
+    if which == "legacy_redis_url":  # no memory kind there: nothing at all remains
+        assert not added
 
 
-@pytest.mark.parametrize("which", ["legacy_postgres_url"])
+@pytest.mark.parametrize("which", ["postgres_url", "legacy_postgres_url"])
 def test_check_leaves_no_postgres_row_or_table(
     spine, request: pytest.FixtureRequest, which: str
 ) -> None:
     url = request.getfixturevalue(which)
-    _passes(spine, url)  # the first run may create the shared tables (see below)
+    _passes(spine, url)  # a first run on a fresh server creates the stores' shared tables
     before = _pg_counts(url)
     _passes(spine, url)
     assert _pg_counts(url) == before
+
+
+def test_check_leaves_no_sqlite_row(spine, tmp_path: Path) -> None:
+    path = tmp_path / "user.db"
+    url = f"sqlite:///{path}"
+    _passes(spine, url)  # creates the stores' tables
+    before = _sqlite_counts(path)
+    _passes(spine, url)
+    assert _sqlite_counts(path) == before
+    assert before["spine_memory"] == before["spine_checkpoints"] == 0
+
+
+def test_sqlite_counts_see_user_rows(spine, tmp_path: Path) -> None:
+    """The counting above is not blind: a user's own session shows up in it."""
+    path = tmp_path / "user.db"
+    url = f"sqlite:///{path}"
+    _passes(spine, url)
+    before = _sqlite_counts(path)
+    code = (
+        "import asyncio, sys\n"
+        "from spine_core import State, open_checkpoint\n"
+        "async def main():\n"
+        "    async with open_checkpoint(sys.argv[1]) as s:\n"
+        "        await s.put(State(session_id='users-own'))\n"
+        "asyncio.run(main())\n"
+    )
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", code, url], check=True, timeout=60)
+    assert _sqlite_counts(path)["spine_checkpoints"] == before["spine_checkpoints"] + 1
+    _passes(spine, url)
+    assert _sqlite_counts(path)["spine_checkpoints"] == before["spine_checkpoints"] + 1
