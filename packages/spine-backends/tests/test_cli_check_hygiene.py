@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import sqlite3
 import time
 from collections import Counter
@@ -31,6 +32,23 @@ def test_unreachable_target_is_one_line_and_exit_2_within_5_s(spine_subprocess, 
     assert "Connect" in lines[0] or "connect" in lines[0]
     assert "hunter2" not in result.err
     assert "retrying" not in result.err
+
+
+@pytest.mark.parametrize("scheme", ["redis", "postgresql"])
+def test_a_server_that_never_answers_is_bounded(spine_subprocess, scheme: str) -> None:
+    with socket.socket() as silent:  # the kernel completes connections; nothing ever answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        port = silent.getsockname()[1]
+        start = time.perf_counter()
+        result = spine_subprocess("check", f"{scheme}://postgres@127.0.0.1:{port}/0")
+        elapsed = time.perf_counter() - start
+    assert result.code == 2, (result.out, result.err)
+    assert result.err.strip().splitlines() == [
+        f"error: cannot reach {scheme}://postgres@127.0.0.1:{port}/0 (checkpoint store): "
+        "no answer within 3 s"
+    ]
+    assert elapsed < 7, elapsed  # 3 s probe + 1 s close + interpreter start on a busy machine
 
 
 def test_retry_warnings_show_only_with_verbose(spine_subprocess) -> None:
