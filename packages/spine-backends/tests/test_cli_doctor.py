@@ -100,3 +100,29 @@ def test_doctor_missing_config_file(spine, workdir: Path) -> None:
     result = spine("doctor", "--config", str(workdir / "nope.toml"))
     assert result.code == 2
     assert "does not exist" in result.err
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_doctor_without_config_writes_nothing(spine, workdir: Path) -> None:
+    before = _tree(workdir)
+    result = spine("doctor", "--json")
+    assert result.code == 0, result.err
+    assert _tree(workdir) == before == []
+    rows = json.loads(result.out)["backends"]
+    assert [row["ok"] for row in rows] == [True, True]
+    assert all("created on first use" in row["error"] for row in rows)
+    table = spine("doctor")
+    assert table.code == 0, table.err
+    assert _tree(workdir) == []
+    assert "no database at" in table.out
+
+
+def test_doctor_without_config_probes_an_existing_default(spine, workdir: Path) -> None:
+    assert spine("demo").code == 0  # creates ./.spine/spine.db
+    before = {p: p.stat().st_size for p in workdir.rglob("*") if p.is_file()}
+    rows = json.loads(spine("doctor", "--json").out)["backends"]
+    assert [row["latency_ms"] >= 0 for row in rows] == [True, True]
+    assert {p: p.stat().st_size for p in workdir.rglob("*") if p.is_file()} == before

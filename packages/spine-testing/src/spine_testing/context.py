@@ -16,6 +16,7 @@ import contextlib
 import inspect
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from spine_core import (
@@ -35,6 +36,11 @@ __all__ = ["CheckContext", "StoreFactory", "Target", "close_quietly"]
 
 StoreFactory = Callable[..., Any]
 """``factory(**options)`` → a new, unopened store; equal options → the same underlying data."""
+
+_KIT_NAMESPACE = "spk_"
+"""Prefix of the namespaces `CheckContext.fresh_namespace` makes; only those are purged."""
+
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 _SAMPLES: dict[str, Callable[[], object]] = {
     "namespace": lambda: "spk_probe",
@@ -111,6 +117,8 @@ class CheckContext:
         """Remarks shown next to a passed check (e.g. what could not be exercised)."""
         self._stores: list[Any] = []
         self._sessions: list[str] = []
+        self._namespaces: dict[str, dict[str, Any]] = {}
+        """Kit-made namespaces this check opened stores in, with the options of the first."""
         self._caps: CheckpointCapabilities | MemoryCapabilities | None = None
 
     # -- ids -----------------------------------------------------------------------------------
@@ -133,7 +141,7 @@ class CheckContext:
     @staticmethod
     def fresh_namespace() -> str:
         """A namespace name nothing else uses."""
-        return f"spk_{uuid.uuid4().hex[:12]}"
+        return f"{_KIT_NAMESPACE}{uuid.uuid4().hex[:12]}"
 
     def tenant(self) -> str:
         """A fresh tenant id (scopes `list_sessions` to this check's sessions)."""
@@ -155,6 +163,9 @@ class CheckContext:
         ):
             merged["namespace"] = self.namespace
         merged.update(options)
+        namespace = merged.get("namespace")
+        if isinstance(namespace, str) and namespace.startswith(_KIT_NAMESPACE):
+            self._namespaces.setdefault(namespace, dict(merged))
         try:
             store = self.target.factory(**merged)
         except TypeError as exc:
@@ -266,7 +277,7 @@ class CheckContext:
     async def cleanup(self) -> None:
         """Delete the sessions this check created and close every store it opened."""
         try:
-            if self._sessions and self._caps is not None:
+            if (self._sessions or self._namespaces) and self._caps is not None:
                 await asyncio.wait_for(self._delete_sessions(), timeout=60)
         except Exception:  # noqa: S110 - cleanup must not mask the check's own outcome
             pass
@@ -282,3 +293,14 @@ class CheckContext:
                 await store.delete(sid)
             elif self.advertises("prune"):
                 await store.prune(session_id=sid)
+        await self._purge_namespaces()
+
+    async def _purge_namespaces(self) -> None:
+        # Records saved without a session id (and sessions a check made under its own ids)
+        # live only in the kit's own namespaces: prune everything there, through the public
+        # API and with the options that wrote it (a memory namespace is bound to its embedder).
+        if not self.advertises("prune"):
+            return
+        for options in list(self._namespaces.values()):
+            store = await self.store(**options)
+            await store.prune(before=_FAR_FUTURE)

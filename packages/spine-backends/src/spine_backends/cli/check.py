@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+
+from spine_core import SpineError
 
 from ._ui import UI
 
 if TYPE_CHECKING:
     from spine_core import Kind
 
-__all__ = ["REQUIRABLE", "add_parser", "check_target"]
+__all__ = ["PROBE_TIMEOUT", "REQUIRABLE", "TargetUnreachable", "add_parser", "check_target"]
+
+PROBE_TIMEOUT = 3.0
+"""Seconds the reachability probe may take per kind before the target counts as unreachable."""
 
 REQUIRABLE = ("base", "validated", "standard", "full")
 """`spine_testing.LEVELS` above none, spelled out: importing the kit here would import pytest."""
@@ -26,8 +34,13 @@ def add_parser(subparsers: Any) -> None:
             "Run the conformance kit against TARGET, a registered backend name (memory, "
             "vector, sqlite, your own) or a URL (sqlite:///x.db, redis://…), for every kind "
             "it offers. Prints the report and the conformance level (none < base < validated "
-            "< standard < full) with a verdict per group of checks; exits 1 when a check fails "
-            "(with --require LEVEL: when a kind is below LEVEL), 2 when TARGET cannot be used."
+            "< standard < full) with a verdict per group of checks. TARGET is probed once first "
+            "(health, bounded): an unreachable server is one line and exit 2; a kind the "
+            "server cannot serve (e.g. memory on Redis 7, PostgreSQL without pgvector) is "
+            "reported as unsupported in one line and not checked. Exits 0 when every "
+            "supported kind passes (with --require LEVEL: reaches LEVEL), 1 when a check "
+            "fails, 2 when TARGET cannot be used (unknown, unreachable, or no kind supported). "
+            "Retry warnings go to the log, shown only with -v."
         ),
     )
     parser.add_argument("target", metavar="TARGET", help="backend name or URL")
@@ -60,7 +73,71 @@ def add_parser(subparsers: Any) -> None:
         "checks above it fail (default: succeed only when every check passes)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show the stores' retry warnings (the 'spine' logger) while checking",
+    )
     parser.set_defaults(func=run)
+
+
+class TargetUnreachable(SpineError):
+    """The target did not answer the reachability probe (`spine check` exits 2)."""
+
+
+async def _probe(factory: Any, kind: Kind, target: str) -> str | None:
+    """None when a `kind` store on `target` is healthy; the reason when the server cannot serve it.
+
+    Raises `TargetUnreachable` (one line: what, where, why) when it does not answer in time.
+    """
+    from spine_backends._targets import shown
+    from spine_core.redact import redact_text
+    from spine_testing.context import CheckContext, Target, close_quietly
+
+    # Its own namespace, like every check: the probe must not touch the user's default one.
+    if await Target(factory, kind, namespace_per_check=True).accepts("namespace"):
+        store = factory(namespace=CheckContext.fresh_namespace())
+    else:
+        store = factory()
+    try:
+        health = getattr(store, "health", None)
+        if not callable(health):
+            return None
+        try:
+            result = await asyncio.wait_for(health(), timeout=PROBE_TIMEOUT)
+        except TimeoutError:
+            why = f"no answer within {PROBE_TIMEOUT:g} s"
+        else:
+            if result.ok:
+                return None
+            error = str(result.error or "unhealthy")
+            # A server that answers but lacks a feature reports a ConfigError (what to use instead).
+            if error.startswith("ConfigError"):
+                return redact_text(error.partition(": ")[2] or error)
+            why = error
+    finally:
+        # A server that never answers must not hold the close either (the probe's budget is 5 s).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(close_quietly(store), timeout=1.0)
+    raise TargetUnreachable(
+        redact_text(f"cannot reach {shown(target)} ({kind} store): {' '.join(why.split())}")
+    )
+
+
+@contextlib.contextmanager
+def _quiet_retries(verbose: bool) -> Iterator[None]:
+    """Keep the 'spine' logger's retry warnings off the screen (they stay in any log handler)."""
+    log = logging.getLogger("spine")
+    if verbose or log.handlers:  # -v, or the user configured where the log goes: leave it
+        yield
+        return
+    null = logging.NullHandler()
+    log.addHandler(null)  # a handler stops logging's last-resort print to stderr
+    try:
+        yield
+    finally:
+        log.removeHandler(null)
 
 
 class _Ticker:
@@ -76,12 +153,20 @@ class _Ticker:
         self.status.update(f"{self.kind}: {self.done} checks, last {result.name}: {result.status}")
 
 
-async def _run_kit(target: str, kinds: list[Kind], ui: UI) -> list[Any]:
+async def _run_kit(
+    target: str, kinds: list[Kind], ui: UI, unsupported: dict[str, str]
+) -> list[Any]:
     from spine_testing import factory_for, run_conformance
 
+    factories = {kind: factory_for(target, kind) for kind in kinds}
+    for kind, factory in factories.items():
+        reason = await _probe(factory, kind, target)
+        if reason is not None:
+            unsupported[kind] = reason
     reports = []
-    for kind in kinds:
-        factory = factory_for(target, kind)
+    for kind, factory in factories.items():
+        if kind in unsupported:
+            continue
         if ui.interactive:
             with ui.err.status(f"{kind}: running conformance checks…") as status:
                 report = await run_conformance(factory, kind=kind, on_result=_Ticker(kind, status))
@@ -98,15 +183,20 @@ def check_target(
     imports: list[str] | tuple[str, ...] = (),
     plugins: list[str] | tuple[str, ...] = (),
     ui: UI | None = None,
+    unsupported: dict[str, str] | None = None,
 ) -> list[Any]:
-    """Run the kit for each kind `target` offers; one `ConformanceReport` per kind."""
+    """Run the kit for each kind `target` offers; one `ConformanceReport` per supported kind.
+
+    Kinds the server cannot serve are left out and, with their reason, put in `unsupported`.
+    """
     from spine_backends._targets import import_modules, register_plugin, resolve_kinds
 
     import_modules(imports)
     for spec in plugins:
         register_plugin(spec, target)
     kinds = resolve_kinds(target, kind)
-    return asyncio.run(_run_kit(target, kinds, ui or UI()))
+    found: dict[str, str] = {} if unsupported is None else unsupported
+    return asyncio.run(_run_kit(target, kinds, ui or UI(), found))
 
 
 _STATUS_STYLE = {
@@ -182,16 +272,35 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     from spine_backends._targets import shown
     from spine_testing import ConformanceReport
 
-    reports = check_target(
-        args.target, args.kind, imports=args.imports, plugins=args.plugins, ui=ui
-    )
+    unsupported: dict[str, str] = {}
+    with _quiet_retries(args.verbose):
+        reports = check_target(
+            args.target,
+            args.kind,
+            imports=args.imports,
+            plugins=args.plugins,
+            ui=ui,
+            unsupported=unsupported,
+        )
+    if not reports:
+        raise TargetUnreachable(
+            f"{shown(args.target)} cannot serve "
+            + "; ".join(f"{kind}: {why}" for kind, why in unsupported.items())
+        )
     combined = ConformanceReport.combine(reports)
     passed = combined.meets(args.require) if args.require else combined.ok
-    data = {"target": shown(args.target), "required": args.require, **combined.to_dict()}
+    data = {
+        "target": shown(args.target),
+        "required": args.require,
+        **combined.to_dict(),
+        "unsupported": unsupported,
+    }
     if args.json:
         ui.print_json(data)
         return 0 if passed else 1
     _render(data, ui)
+    for kind, why in unsupported.items():
+        ui.out.print(Text(f"{kind}: unsupported — {why}", style="yellow"), soft_wrap=True)
     failures = sum(c["counts"]["failed"] for c in data["kinds"].values())
     wanted = f" (required: {args.require.upper()})" if args.require else ""
     ui.out.print(

@@ -20,8 +20,9 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Read spine.toml (--config, $SPINE_CONFIG or ./spine.toml; built-in SQLite "
             "defaults without one), open each configured backend, and report its health "
-            "(latency), capabilities and where its data lives. Exits 1 when a backend is "
-            "unhealthy, 2 when the configuration itself is invalid."
+            "(latency), capabilities and where its data lives. Without a spine.toml it writes "
+            "nothing: a default database that does not exist yet is reported, not created. "
+            "Exits 1 when a backend is unhealthy, 2 when the configuration itself is invalid."
         ),
     )
     parser.add_argument("--config", type=Path, metavar="PATH", help="spine.toml to read")
@@ -29,7 +30,22 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-async def _probe(kind: str, target: str, options: dict[str, Any]) -> dict[str, Any]:
+def _missing_file(target: str) -> Path | None:
+    """The file an embedded-database URL names, when it does not exist yet; else None."""
+    from spine_core.spi import scheme_storage
+    from spine_core.urls import embedded_path, is_url
+
+    if not is_url(target) or scheme_storage(target.partition("://")[0]) != "file":
+        return None
+    path = embedded_path(target)
+    if path is None or Path(path).exists():
+        return None
+    return Path(path).resolve()
+
+
+async def _probe(
+    kind: str, target: str, options: dict[str, Any], *, configured: bool = True
+) -> dict[str, Any]:
     from spine_backends._targets import location, opened, shown
     from spine_core import SpineError, capabilities_of, open_checkpoint, open_memory
     from spine_core.capabilities import PROPERTIES
@@ -66,6 +82,12 @@ async def _probe(kind: str, target: str, options: dict[str, Any]) -> dict[str, A
         row["details"] = dict(caps.details)
         if info is not None:
             row["info"] = info.model_dump(mode="json")
+        missing = None if configured else _missing_file(target)
+        if missing is not None:
+            # health() would create the database: doctor reports, it never writes.
+            row["ok"] = True
+            row["error"] = f"no database at {missing} yet (created on first use; not probed)"
+            return row
         if not callable(getattr(store, "health", None)):
             row["ok"] = True
             row["error"] = "store has no health() probe; nothing checked"
@@ -85,13 +107,18 @@ async def _probe(kind: str, target: str, options: dict[str, Any]) -> dict[str, A
 
 
 async def diagnose(config_path: Path | None) -> dict[str, Any]:
-    """Health of every configured backend as a JSON-ready dict."""
+    """Health of every configured backend as a JSON-ready dict.
+
+    Without a spine.toml the built-in SQLite default is not created: a database file that
+    does not exist yet is reported, not opened.
+    """
     from spine_core import load_config
 
     config = load_config(config_path)
     rows = []
     for kind, target in (("checkpoint", config.checkpoint), ("memory", config.memory)):
-        rows.append(await _probe(kind, target, config.options_for(target, kind)))
+        options = config.options_for(target, kind)
+        rows.append(await _probe(kind, target, options, configured=config.source is not None))
     return {
         "config": str(config.source.resolve()) if config.source else None,
         "ok": all(r["ok"] for r in rows),
