@@ -1,7 +1,8 @@
 """Hostile input is refused with a typed error before anything is written (issue 14).
 
 Defects 5, 6, 8, 9, 10, 14, 16 and 17 at the core level: the shared checks every backend calls.
-The kit holds every backend to the same rules (spine_testing/checks/hostile.py).
+The kit holds every backend to the same rules (the validation checks in
+spine_testing/checks/{checkpoint,memory}/, run by every adapter).
 """
 
 from __future__ import annotations
