@@ -31,7 +31,7 @@ from spine_core import (
     open_checkpoint,
     open_memory,
 )
-from spine_core.opening import ValidatingCheckpoint, ValidatingMemory, unwrap
+from spine_core._opening import ValidatingCheckpoint, ValidatingMemory, unwrap
 from spine_core.registry import unregister
 from spine_testing import run_conformance
 from spine_testing.examples import MyCheckpoint as GuideCheckpoint

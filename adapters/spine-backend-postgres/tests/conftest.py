@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from spine_core.redact import redact_url
+from spine_core.spi import redact_url
 from spine_testing.plugin import skip_or_fail
 
 

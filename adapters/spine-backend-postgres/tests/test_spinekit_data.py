@@ -22,7 +22,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from spine_backend_postgres import PostgresCheckpoint
 from spine_core import ConfigError, ConflictError, State
-from spine_core import migrations as state_migrations
+from spine_core import _migrations as state_migrations
 from spine_testing.spinekit import PAUSED_RUN
 
 SchemaOn = Callable[[str], str]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from spine_backend_qdrant import QdrantMemory
-from spine_core.redact import redact_text
+from spine_core.spi import redact_text
 from spine_testing import services
 from spine_testing.plugin import skip_or_fail
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import redis
 
-from spine_core.redact import redact_url
+from spine_core.spi import redact_url
 from spine_testing.plugin import skip_or_fail
 
 

@@ -24,7 +24,7 @@ import redis.asyncio
 
 from spine_backend_redis import RedisCheckpoint
 from spine_core import ConfigError, ConflictError, DataError, State
-from spine_core import migrations as state_migrations
+from spine_core import _migrations as state_migrations
 from spine_testing.spinekit import PAUSED_RUN
 
 # session id -> state document as spinekit serialized it (spinekit kept no revision)

@@ -18,7 +18,7 @@ import pytest
 
 from spine_backend_sqlite import SQLiteCheckpoint
 from spine_core import ConfigError, ConflictError, State
-from spine_core import migrations as state_migrations
+from spine_core import _migrations as state_migrations
 from spine_testing.spinekit import PAUSED_RUN
 
 pytestmark = pytest.mark.usefixtures("sqlite_usable")

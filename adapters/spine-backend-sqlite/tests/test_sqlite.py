@@ -27,7 +27,7 @@ from spine_core import (
     open_checkpoint,
     open_memory,
 )
-from spine_core.records import matches_filter
+from spine_core.spi import matches_filter
 from spine_testing import cas_across_processes
 
 pytestmark = pytest.mark.usefixtures("sqlite_usable")

@@ -12,9 +12,9 @@ import pytest
 import spine_backends
 from spine_core import ConfigError, list_plugins, open_checkpoint, open_memory
 from spine_core import _backends as table
+from spine_core._urls import backend_for_url
 from spine_core.registry import INSTALL_HINTS, refresh_plugins
 from spine_core.spi import BACKENDS, Backend, lazy_classes
-from spine_core.urls import backend_for_url
 
 FIFTH = Backend(
     name="fifthdb",

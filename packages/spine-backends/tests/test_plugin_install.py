@@ -191,7 +191,7 @@ def test_plugin_list_shows_it_without_importing_it(installed: Path) -> None:
 SCHEME = """\
 import sys
 from spine_core import list_plugins
-from spine_core.urls import backend_for_url
+from spine_core._urls import backend_for_url
 
 assert backend_for_url("mydatabase://host/db", "checkpoint") == "mydb"
 assert backend_for_url("MyDatabase://host/db", "memory") == "mydb"

@@ -166,11 +166,11 @@ def test_spinekit_modules_import_without_drivers(spine_subprocess) -> None:
         ("redis", "RedisCheckpoint", "spine_backend_redis.checkpoint"),
         ("postgres", "PostgresCheckpoint", "spine_backend_postgres.checkpoint"),
         ("pgvector", "PgVectorMemory", "spine_backend_postgres.memory"),
-        ("memory", "InMemoryVectorMemory", "spine_core.reference"),
-        ("memory", "BufferMemory", "spine_core.buffer"),
-        ("embeddings", "HashEmbedder", "spine_core.embedding"),
-        ("migrations", "register_migration", "spine_core.migrations"),
-        ("migrations", "migrate", "spine_core.migrations"),
+        ("memory", "InMemoryVectorMemory", "spine_core._reference"),
+        ("memory", "BufferMemory", "spine_core._buffer"),
+        ("embeddings", "HashEmbedder", "spine_core._embedding"),
+        ("migrations", "register_migration", "spine_core._migrations"),
+        ("migrations", "migrate", "spine_core._migrations"),
     ],
 )
 def test_spinekit_module_names_are_spines_objects(module: str, name: str, home: str) -> None:

@@ -13,7 +13,7 @@ from spine_core import (
     State,
     UnsupportedCapability,
 )
-from spine_core.base import CheckpointStoreBase
+from spine_core._base import CheckpointStoreBase
 
 
 class DictCheckpoint(CheckpointStoreBase):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from spine_core import ConfigError, InMemoryCheckpointStore, load_config
-from spine_core.config import DEFAULT_CHECKPOINT, substitute
-from spine_core.urls import backend_for_url, embedded_path
+from spine_core._config import DEFAULT_CHECKPOINT, substitute
+from spine_core._urls import backend_for_url, embedded_path
 
 
 def test_substitution() -> None:
@@ -138,7 +138,7 @@ def test_spinekit_toml_ignores_other_planes(
 
     path = tmp_path / "spine.toml"
     path.write_text(SPINEKIT_TOML)
-    with caplog.at_level("DEBUG", logger="spine_core.config"):
+    with caplog.at_level("DEBUG", logger="spine.config"):
         config = load_config(path, env={"TEAM": "a"})
     ignored = " ".join(r.getMessage() for r in caplog.records)
     for key in ("default_model", "system", "guards", "middleware"):

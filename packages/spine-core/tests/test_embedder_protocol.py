@@ -18,8 +18,8 @@ from spine_core import (
     InvalidInput,
     MemoryRecord,
 )
-from spine_core.embedding import embed_texts, embedder_dimension, embedder_name
-from spine_core.records import now_ts, to_epoch_us, ts_datetime
+from spine_core._embedding import embed_texts, embedder_dimension, embedder_name
+from spine_core._records import now_ts, to_epoch_us, ts_datetime
 
 
 class TagEmbedder:

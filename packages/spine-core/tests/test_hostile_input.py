@@ -28,8 +28,8 @@ from spine_core import (
     open_memory,
     register_migration,
 )
-from spine_core import migrations as migrations_module
-from spine_core.validation import (
+from spine_core import _migrations as migrations_module
+from spine_core._validation import (
     MAX_JSON_DEPTH,
     MAX_TTL_SECONDS,
     encode_metadata,

@@ -14,7 +14,7 @@ from spine_core import (
     MemoryRecord,
     UnsupportedCapability,
 )
-from spine_core.base import Filter, MemoryStoreBase, PreparedRecord
+from spine_core._base import Filter, MemoryStoreBase, PreparedRecord
 
 USER_SURFACE = {
     "aclose",

@@ -28,14 +28,14 @@ from spine_core import (
     register_checkpoint,
     register_memory,
 )
-from spine_core.opening import (
+from spine_core._opening import (
     CheckedEmbedder,
     ValidatingCheckpoint,
     ValidatingMemory,
     is_spine_store,
     unwrap,
 )
-from spine_core.records import utc_now
+from spine_core._records import utc_now
 from spine_core.registry import unregister
 
 

@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from spine_core import BackendUnavailable
-from spine_core.redact import redact_text, redact_url
-from spine_core.retry import retry_transient
+from spine_core._redact import redact_text, redact_url
+from spine_core._retry import retry_transient
 
 
 @pytest.mark.parametrize(
@@ -101,7 +101,7 @@ def test_header_secrets_are_redacted(text: str) -> None:
 
 
 def test_known_secrets_are_removed_even_when_no_pattern_matches() -> None:
-    from spine_core.redact import redact_secrets
+    from spine_core._redact import redact_secrets
 
     message = 'invalid percent-encoding in "S3CRET%pw"'
     assert "S3CRET" not in redact_secrets(message, ["S3CRET%pw"])

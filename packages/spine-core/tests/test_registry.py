@@ -189,7 +189,7 @@ def test_broken_entry_point_reports_import_error(monkeypatch: pytest.MonkeyPatch
 
 def test_lazy_exports_import_on_first_access() -> None:
     code = (
-        "import sys, types; from spine_core.lazy import lazy_exports;"
+        "import sys, types; from spine_core._lazy import lazy_exports;"
         "pkg = types.ModuleType('lazypkg'); pkg.__path__ = [];"
         "sys.modules['lazypkg'] = pkg;"
         "sub = types.ModuleType('lazypkg.home'); sub.Thing = 42; sys.modules['lazypkg.home'] = sub;"

@@ -26,7 +26,7 @@ from spine_core import (
     register_migration,
     text_part,
 )
-from spine_core import migrations as migrations_module
+from spine_core import _migrations as migrations_module
 
 # A paused approval run exactly as spinekit's `state.model_dump_json()` writes it.
 SPINEKIT_PAUSED = """{"version":1,"session_id":"run-42","tenant_id":null,"messages":[

@@ -25,7 +25,7 @@ from spine_core import (
     register_migration,
     text_part,
 )
-from spine_core import migrations as migrations_module
+from spine_core import _migrations as migrations_module
 
 
 def rich_state() -> State:

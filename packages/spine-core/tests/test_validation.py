@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from spine_core import InvalidInput
-from spine_core.validation import (
+from spine_core._validation import (
     encode_metadata,
     validate_before,
     validate_content,
@@ -92,7 +92,7 @@ def test_nested_non_str_keys_and_literal_backslash_u0000() -> None:
 
 @pytest.mark.parametrize("bad", ["a\ud800", "\udfff"])
 def test_lone_surrogates_are_refused(bad: str) -> None:
-    from spine_core.validation import validate_session_id
+    from spine_core._validation import validate_session_id
 
     for check in (validate_content, validate_session_id):
         with pytest.raises(InvalidInput, match="surrogate"):

@@ -20,7 +20,7 @@ from spine_core import (
     SessionPage,
     State,
 )
-from spine_core.validation import MAX_TTL_SECONDS
+from spine_core._validation import MAX_TTL_SECONDS
 from spine_testing import run_conformance, shared_factory
 
 HOSTILE = {
@@ -51,8 +51,8 @@ class StoresUnvalidatedStates(InMemoryCheckpointStore):
         if state.tenant_id is not None and not isinstance(state.tenant_id, str):
             raise InvalidInput("tenant")
         self._check_put_options(kw.get("expected_revision"), kw.get("ttl"))
-        from spine_core.records import utc_now
-        from spine_core.reference import _Entry
+        from spine_core._records import utc_now
+        from spine_core._reference import _Entry
 
         raw = state.model_dump_json(warnings=False)
         current = self._data.get(state.session_id)

@@ -32,7 +32,7 @@ from spine_core import (
     SessionPage,
     State,
 )
-from spine_core.validation import validate_filter, validate_k, validate_session_id
+from spine_core._validation import validate_filter, validate_k, validate_session_id
 from spine_testing import ConformanceReport, Level, list_checks, run_conformance, shared_factory
 
 # -- broken checkpoint stores ------------------------------------------------------------------

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from spine_core._reference import InMemoryCheckpointStore, InMemoryVectorMemory
 from spine_core.errors import InvalidInput
-from spine_core.reference import InMemoryCheckpointStore, InMemoryVectorMemory
 from spine_core.state import State
 from spine_testing import properties, strategies
 
@@ -75,7 +75,7 @@ def test_the_round_trip_catches_a_refusal_that_leaves_a_trace() -> None:
 def test_strategies_generate_what_they_promise() -> None:
     from hypothesis import given, settings
 
-    from spine_core.validation import validate_session_id, validate_tenant_id
+    from spine_core._validation import validate_session_id, validate_tenant_id
 
     @settings(max_examples=200, deadline=None, database=None)
     @given(

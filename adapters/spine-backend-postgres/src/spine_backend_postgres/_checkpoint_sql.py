@@ -35,7 +35,7 @@ SPINEKIT_COLUMNS = ("session_id", "version", "revision", "data", "updated")
 ADOPTED_NAMESPACE = "default"
 """spinekit had no namespaces; the code ported from it opens the default one."""
 
-# Session ids Spine accepts (spine_core.validation.validate_session_id; text holds no NUL).
+# Session ids Spine accepts (spine_core.spi.validate_session_id; text holds no NUL).
 _ADOPTABLE = "length(session_id) BETWEEN 1 AND 256"
 
 log = logging.getLogger("spine")

@@ -6,17 +6,18 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from spine_core.embedding import HashEmbedder
 from spine_core.errors import ConfigError
-from spine_core.records import MemoryRecord, ts_datetime
 from spine_core.spi import (
     Embedder,
     Filter,
+    HashEmbedder,
     MemoryCapabilities,
+    MemoryRecord,
     MemoryStoreBase,
     PreparedRecord,
     Topology,
     load_metadata,
+    ts_datetime,
 )
 
 from . import _vector

@@ -14,7 +14,7 @@ Payload of one point (the point id is the record's UUIDv7 id):
                 quotes, brackets, unicode) can be filtered without JSON-path escaping
 
 Only scalars go to the shadow because only scalars can equal a filter value
-(`spine_core.records.matches_filter`): a list would otherwise match any element, and a
+(`spine_core.spi.matches_filter`): a list would otherwise match any element, and a
 nested object would expose paths that the contract does not have.
 
 Equality follows `matches_filter` (JSON equality: booleans are not numbers, 1 == 1.0):
@@ -34,7 +34,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from spine_core.errors import DataError
-from spine_core.records import MemoryRecord, to_epoch_us, ts_from_us
+from spine_core.spi import MemoryRecord, to_epoch_us, ts_from_us
 
 if TYPE_CHECKING:
     from qdrant_client import models

@@ -8,14 +8,16 @@ from os import PathLike, fspath
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from spine_core.errors import ConfigError
-from spine_core.records import MemoryRecord, matches_filter, to_epoch_us
 from spine_core.spi import (
     Embedder,
     Filter,
     MemoryCapabilities,
+    MemoryRecord,
     MemoryStoreBase,
     PreparedRecord,
     Topology,
+    matches_filter,
+    to_epoch_us,
 )
 
 from ._errors import call_server

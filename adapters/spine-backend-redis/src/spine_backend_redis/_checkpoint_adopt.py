@@ -8,8 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from spine_core.errors import InvalidInput
-from spine_core.records import utc_now
-from spine_core.spi import validate_session_id
+from spine_core.spi import utc_now, validate_session_id
 
 from ._client import Connection, as_int, to_us
 from ._keys import CheckpointKeys

@@ -21,12 +21,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from spine_core.errors import ConfigError
-from spine_core.records import utc_now
 from spine_core.spi import (
     CheckpointCapabilities,
     CheckpointStoreBase,
     ScanRow,
     Topology,
+    utc_now,
     validate_namespace,
     validate_ttl,
 )

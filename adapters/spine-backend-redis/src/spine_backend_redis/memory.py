@@ -26,14 +26,17 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from spine_core.errors import ConfigError, DataError
-from spine_core.records import MemoryRecord, matches_filter, to_epoch_us, ts_from_us
 from spine_core.spi import (
     Embedder,
     Filter,
     MemoryCapabilities,
+    MemoryRecord,
     MemoryStoreBase,
     PreparedRecord,
     Topology,
+    matches_filter,
+    to_epoch_us,
+    ts_from_us,
 )
 
 from ._client import (

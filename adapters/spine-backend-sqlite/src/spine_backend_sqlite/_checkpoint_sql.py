@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from spine_core.errors import ConfigError
-from spine_core.records import utc_now
-from spine_core.spi import ScanRow
+from spine_core.spi import ScanRow, utc_now
 
 from ._sqlite import (
     Migration,
@@ -61,7 +60,7 @@ def _refuse_foreign_table(conn: sqlite3.Connection) -> None:
         )
 
 
-# Session ids Spine accepts (spine_core.validation.validate_session_id); spinekit took any.
+# Session ids Spine accepts (spine_core.spi.validate_session_id); spinekit took any.
 _ADOPTABLE = "length(session_id) BETWEEN 1 AND 256 AND instr(session_id, char(0)) = 0"
 
 
@@ -117,7 +116,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             revision   INTEGER NOT NULL,
             updated_at REAL    NOT NULL,  -- UTC epoch seconds of the last put (utc_now)
             expires_at REAL,              -- UTC epoch seconds (wall clock), NULL = never
-            state      TEXT    NOT NULL,  -- spine_core.codec.dump_state
+            state      TEXT    NOT NULL,  -- spine_core.spi.dump_state
             PRIMARY KEY (namespace, session_id)
         )""",
         "CREATE INDEX spine_checkpoints_tenant "

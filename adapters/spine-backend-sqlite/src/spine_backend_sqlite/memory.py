@@ -9,14 +9,15 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from spine_core.errors import DataError
-from spine_core.records import MemoryRecord, matches_filter
 from spine_core.spi import (
     Embedder,
     Filter,
     MemoryCapabilities,
+    MemoryRecord,
     MemoryStoreBase,
     PreparedRecord,
     Topology,
+    matches_filter,
 )
 
 from ._runner import Runner

@@ -16,10 +16,10 @@ from spine_core import (
     register_checkpoint,
     register_memory,
 )
-from spine_core.opening import backend_name
-from spine_core.redact import redact_text, redact_url
+from spine_core._opening import backend_name
+from spine_core._redact import redact_text, redact_url
+from spine_core._urls import is_url
 from spine_core.registry import _find_factory
-from spine_core.urls import is_url
 
 __all__ = [
     "KINDS",
@@ -133,8 +133,8 @@ def location(target: str) -> str:
     """Where a target keeps its data, for people: an absolute path, a redacted URL, or memory."""
     from pathlib import Path
 
+    from spine_core._urls import embedded_path
     from spine_core.spi import scheme_storage
-    from spine_core.urls import embedded_path
 
     if not is_url(target):
         return f"the {target!r} backend's default location"
@@ -151,7 +151,7 @@ def ensure_parent_dir(target: str) -> None:
     """Create the directory an embedded SQLite database will live in."""
     from pathlib import Path
 
-    from spine_core.urls import embedded_path
+    from spine_core._urls import embedded_path
 
     if is_url(target) and target.partition("://")[0].lower() == "sqlite":
         path = embedded_path(target)

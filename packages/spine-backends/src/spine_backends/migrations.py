@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from spine_core.migrations import Migration, migrate, register_migration
+from spine_core._migrations import Migration, migrate, register_migration
 
 __all__ = ["Migration", "migrate", "register_migration"]

@@ -12,7 +12,7 @@ from spine_backends.migrations import migrate
 
 @pytest.fixture
 def isolated_migrations(monkeypatch: pytest.MonkeyPatch) -> None:
-    from spine_core import migrations
+    from spine_core import _migrations as migrations
 
     monkeypatch.setattr(migrations, "_MIGRATIONS", {})
 

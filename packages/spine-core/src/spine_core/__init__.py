@@ -8,16 +8,14 @@ async with open_checkpoint("sqlite:///agent.db") as store:
     await store.put(State(session_id="s1"))
 """
 
-from ._spi_version import SPI_VERSION
-
 # `X as X`: implementer names that lived here before `spine_core.spi`. Still importable, so
 # no code breaks, but not part of this face (`__all__`, `import *`, the umbrella).
-from .base import CheckpointStoreBase as CheckpointStoreBase
-from .base import MemoryStoreBase as MemoryStoreBase
-from .base import PreparedRecord as PreparedRecord
-from .base import StoreBase as StoreBase
-from .buffer import BufferMemory
-from .capabilities import (
+from ._base import CheckpointStoreBase as CheckpointStoreBase
+from ._base import MemoryStoreBase as MemoryStoreBase
+from ._base import PreparedRecord as PreparedRecord
+from ._base import StoreBase as StoreBase
+from ._buffer import BufferMemory
+from ._capabilities import (
     Capability,
     CheckpointCapabilities,
     Health,
@@ -26,11 +24,26 @@ from .capabilities import (
     StoreInfo,
     capabilities_of,
 )
-from .codec import dump_state as dump_state
-from .codec import load_state as load_state
-from .config import SpineConfig, load_config
+from ._codec import dump_state as dump_state
+from ._codec import load_state as load_state
+from ._config import SpineConfig, load_config
+from ._embedding import HashEmbedder, cosine
+from ._migrations import migrate, register_migration
+from ._opening import open_checkpoint, open_memory
+from ._protocols import (
+    BatchEmbedder,
+    CheckpointStore,
+    Embedder,
+    ManagedCheckpointStore,
+    ManagedMemory,
+    Memory,
+    SessionInfo,
+    SessionPage,
+)
+from ._records import MemoryHit, MemoryItem, MemoryRecord
+from ._reference import InMemoryCheckpointStore, InMemoryVectorMemory
+from ._spi_version import SPI_VERSION
 from .embedders import FastEmbedEmbedder, OpenAIEmbedder, SentenceTransformerEmbedder
-from .embedding import HashEmbedder, cosine
 from .errors import (
     BackendUnavailable,
     ConfigError,
@@ -41,20 +54,6 @@ from .errors import (
     UnsupportedCapability,
 )
 from .messages import Message, Role, ToolCall, Usage, image_part, text_part
-from .migrations import migrate, register_migration
-from .opening import open_checkpoint, open_memory
-from .protocols import (
-    BatchEmbedder,
-    CheckpointStore,
-    Embedder,
-    ManagedCheckpointStore,
-    ManagedMemory,
-    Memory,
-    SessionInfo,
-    SessionPage,
-)
-from .records import MemoryHit, MemoryItem, MemoryRecord
-from .reference import InMemoryCheckpointStore, InMemoryVectorMemory
 from .registry import (
     PluginInfo,
     list_checkpoints,

@@ -19,7 +19,7 @@ from importlib import metadata as importlib_metadata
 from types import MappingProxyType
 from typing import Literal
 
-from .capabilities import Kind
+from ._capabilities import Kind
 
 __all__ = [
     "BACKENDS",
@@ -68,18 +68,18 @@ BACKENDS: Mapping[str, Backend] = _table(
         name="memory",
         kinds=("checkpoint",),
         schemes=("memory",),
-        classes={"checkpoint": "spine_core.reference:InMemoryCheckpointStore"},
+        classes={"checkpoint": "spine_core._reference:InMemoryCheckpointStore"},
     ),
     Backend(
         name="vector",
         kinds=("memory",),
         schemes=("memory", "vector"),
-        classes={"memory": "spine_core.reference:InMemoryVectorMemory"},
+        classes={"memory": "spine_core._reference:InMemoryVectorMemory"},
     ),
     Backend(
         name="buffer",
         kinds=("memory",),
-        classes={"memory": "spine_core.buffer:BufferMemory"},
+        classes={"memory": "spine_core._buffer:BufferMemory"},
     ),
     Backend(
         name="sqlite",

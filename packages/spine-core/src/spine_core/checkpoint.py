@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .protocols import CheckpointStore
-from .reference import InMemoryCheckpointStore
+from ._protocols import CheckpointStore
+from ._reference import InMemoryCheckpointStore
 
 __all__ = ["CheckpointStore", "InMemoryCheckpointStore"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .protocols import Embedder, Memory
-from .records import MemoryHit, MemoryRecord
+from ._protocols import Embedder, Memory
+from ._records import MemoryHit, MemoryRecord
 
 __all__ = ["Embedder", "Memory", "MemoryHit", "MemoryRecord"]

@@ -24,11 +24,11 @@ from typing import Any, cast
 
 from . import _backends
 from ._backends import install_hint, known_kinds, plugin_schemes, refresh_schemes
+from ._capabilities import Kind
+from ._protocols import CheckpointStore, Memory
+from ._redact import redact_text
 from ._spi_version import check_spi_version
-from .capabilities import Kind
 from .errors import ConfigError
-from .protocols import CheckpointStore, Memory
-from .redact import redact_text
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -8,7 +8,7 @@ table and the SPI version rule.
 
 from __future__ import annotations
 
-from . import base as _base
+from . import _base as _base
 from ._backends import (
     BACKENDS,
     SCHEME_ENTRY_POINT_GROUP,
@@ -21,9 +21,8 @@ from ._backends import (
     plugin_schemes,
     scheme_storage,
 )
-from ._spi_version import SPI_VERSION, check_spi_version
-from .base import *  # noqa: F403 - the bases and their hook types, whatever base.py exports
-from .capabilities import (
+from ._base import *  # noqa: F403 - the bases and their hook types, whatever base.py exports
+from ._capabilities import (
     CHECKPOINT_OPERATIONS,
     CHECKPOINT_OPTIONAL,
     MEMORY_OPERATIONS,
@@ -38,14 +37,29 @@ from .capabilities import (
     Topology,
     capabilities_of,
 )
-from .codec import dump_state, load_metadata, load_state
-from .lazy import lazy_exports
-from .protocols import Embedder, SessionInfo, SessionPage
-from .redact import redact_secrets, redact_text, redact_url
-from .registry import ENTRY_POINT_GROUP
-from .retry import retry_transient
-from .urls import embedded_path, is_url, url_options
-from .validation import (
+from ._codec import dump_state, load_metadata, load_state
+from ._embedding import HashEmbedder
+from ._lazy import lazy_exports
+from ._protocols import Embedder, SessionInfo, SessionPage
+from ._records import (
+    MemoryHit,
+    MemoryItem,
+    MemoryRecord,
+    epoch_seconds,
+    from_epoch_us,
+    matches_filter,
+    new_record_id,
+    now_ts,
+    to_epoch_us,
+    ts_datetime,
+    ts_from_us,
+    utc_now,
+)
+from ._redact import redact_secrets, redact_text, redact_url
+from ._retry import retry_transient
+from ._spi_version import SPI_VERSION, check_spi_version
+from ._urls import embedded_path, is_url, url_options
+from ._validation import (
     MAX_CONTENT_CHARS,
     MAX_JSON_DEPTH,
     MAX_SESSION_ID_CHARS,
@@ -68,6 +82,7 @@ from .validation import (
     validate_ttl,
     validate_vector,
 )
+from .registry import ENTRY_POINT_GROUP
 
 __all__ = [
     "BACKENDS",
@@ -87,9 +102,13 @@ __all__ = [
     "Capability",
     "CheckpointCapabilities",
     "Embedder",
+    "HashEmbedder",
     "Health",
     "Kind",
     "MemoryCapabilities",
+    "MemoryHit",
+    "MemoryItem",
+    "MemoryRecord",
     "SessionInfo",
     "SessionPage",
     "StoreInfo",
@@ -101,6 +120,8 @@ __all__ = [
     "dump_state",
     "embedded_path",
     "encode_metadata",
+    "epoch_seconds",
+    "from_epoch_us",
     "install_hint",
     "is_url",
     "known_kinds",
@@ -109,13 +130,20 @@ __all__ = [
     "lazy_exports",
     "load_metadata",
     "load_state",
+    "matches_filter",
+    "new_record_id",
+    "now_ts",
     "plugin_schemes",
     "redact_secrets",
     "redact_text",
     "redact_url",
     "retry_transient",
     "scheme_storage",
+    "to_epoch_us",
+    "ts_datetime",
+    "ts_from_us",
     "url_options",
+    "utc_now",
     "validate_before",
     "validate_content",
     "validate_embedder",

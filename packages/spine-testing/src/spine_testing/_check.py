@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from spine_core import Kind
-from spine_core.capabilities import (
+from spine_core._capabilities import (
     CHECKPOINT_OPERATIONS,
     CHECKPOINT_OPTIONAL,
     MEMORY_OPERATIONS,

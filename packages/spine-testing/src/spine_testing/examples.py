@@ -8,7 +8,7 @@ is what it takes to reach the levels above.
 from __future__ import annotations
 
 from spine_core import State, dump_state, load_state
-from spine_core.validation import validate_session_id
+from spine_core._validation import validate_session_id
 
 __all__ = ["MyCheckpoint", "MyValidatedCheckpoint"]
 

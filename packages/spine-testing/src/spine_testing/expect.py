@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from spine_core import SpineError, State
-from spine_core.redact import redact_text
+from spine_core._redact import redact_text
 
 __all__ = [
     "CheckFailed",

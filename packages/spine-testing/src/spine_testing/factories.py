@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from spine_core import Kind, open_checkpoint, open_memory
-from spine_core.opening import backend_name, unwrap
+from spine_core._opening import backend_name, unwrap
+from spine_core._urls import is_url
 from spine_core.registry import _find_factory
-from spine_core.urls import is_url
 
 from .context import StoreFactory
 

@@ -32,12 +32,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from spine_core.embedding import HashEmbedder
+from spine_core._embedding import HashEmbedder
+from spine_core._protocols import SessionPage
+from spine_core._records import MemoryItem, MemoryRecord
+from spine_core._reference import InMemoryCheckpointStore, InMemoryVectorMemory
 from spine_core.errors import InvalidInput, SpineError
 from spine_core.messages import Message, ToolCall, image_part, text_part
-from spine_core.protocols import SessionPage
-from spine_core.records import MemoryItem, MemoryRecord
-from spine_core.reference import InMemoryCheckpointStore, InMemoryVectorMemory
 from spine_core.state import RunStatus, State
 
 from . import strategies as sp

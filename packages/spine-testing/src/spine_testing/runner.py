@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 
 from spine_core import Kind, capabilities_of
-from spine_core.opening import is_spine_store, unwrap
-from spine_core.redact import redact_text
+from spine_core._opening import is_spine_store, unwrap
+from spine_core._redact import redact_text
 
 from .context import StoreFactory, Target, close_quietly
 from .execution import execute, infer_kind

@@ -15,9 +15,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from spine_core._validation import MAX_JSON_DEPTH, MAX_SESSION_ID_CHARS
 from spine_core.messages import Message, Role, ToolCall, Usage, image_part, text_part
 from spine_core.state import PendingApproval, RunStatus, State
-from spine_core.validation import MAX_JSON_DEPTH, MAX_SESSION_ID_CHARS
 
 __all__ = [
     "hostile_json",

@@ -24,7 +24,7 @@ from {{ cookiecutter.__module }}._connection import (
     drop_namespace,
     ping,
 )
-from spine_core.redact import redact_text, redact_url
+from spine_core.spi import redact_text, redact_url
 from spine_testing import services
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from spine_core import ConfigError, HashEmbedder, Kind
-from spine_core.opening import backend_name
-from spine_core.redact import redact_text
+from spine_core._opening import backend_name
+from spine_core._redact import redact_text
 
 from .checkpoint import run_checkpoint
 from .corpus import CORPORA, Corpus, CorpusName, clustered_corpus, make_texts, text_corpus

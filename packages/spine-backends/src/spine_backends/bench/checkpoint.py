@@ -23,9 +23,9 @@ from spine_core import (
     dump_state,
     open_checkpoint,
 )
-from spine_core.opening import backend_name
-from spine_core.redact import redact_text
-from spine_core.urls import is_url
+from spine_core._opening import backend_name
+from spine_core._redact import redact_text
+from spine_core._urls import is_url
 
 from .stats import summarize
 

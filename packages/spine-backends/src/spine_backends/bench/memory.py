@@ -21,7 +21,7 @@ from spine_core import (
     capabilities_of,
     open_memory,
 )
-from spine_core.opening import backend_name
+from spine_core._opening import backend_name
 
 from .corpus import Corpus, PrecomputedEmbedder
 from .stats import summarize

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.text import Text
 
-from spine_core.redact import redact_text
+from spine_core._redact import redact_text
 
 __all__ = ["UI", "fmt_ms", "fmt_num"]
 

@@ -92,7 +92,7 @@ async def _probe(factory: Any, kind: Kind, target: str) -> str | None:
     Raises `TargetUnreachable` (one line: what, where, why) when it does not answer in time.
     """
     from spine_backends._targets import shown
-    from spine_core.redact import redact_text
+    from spine_core._redact import redact_text
     from spine_testing.context import CheckContext, Target, close_quietly
 
     # Its own namespace, like every check: the probe must not touch the user's default one.

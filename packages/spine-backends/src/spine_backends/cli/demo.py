@@ -154,7 +154,7 @@ def _memory_options(targets: _Targets) -> dict[str, Any]:
     """
     options = dict(targets.memory_options)
     if targets.embedder is not None:
-        from spine_core.embedding import embedder_name
+        from spine_core._embedding import embedder_name
 
         options["embedder"] = targets.embedder
         if "namespace" not in options:
@@ -206,7 +206,7 @@ async def _demo(targets: _Targets, ui: UI) -> int:
 
     from spine_backends._targets import location, opened
     from spine_core import MemoryItem, capabilities_of, open_checkpoint, open_memory
-    from spine_core.embedding import embedder_dimension, embedder_name
+    from spine_core._embedding import embedder_dimension, embedder_name
 
     started = time.perf_counter()
     out = ui.out

@@ -32,8 +32,8 @@ def add_parser(subparsers: Any) -> None:
 
 def _missing_file(target: str) -> Path | None:
     """The file an embedded-database URL names, when it does not exist yet; else None."""
+    from spine_core._urls import embedded_path, is_url
     from spine_core.spi import scheme_storage
-    from spine_core.urls import embedded_path, is_url
 
     if not is_url(target) or scheme_storage(target.partition("://")[0]) != "file":
         return None
@@ -48,10 +48,10 @@ async def _probe(
 ) -> dict[str, Any]:
     from spine_backends._targets import location, opened, shown
     from spine_core import SpineError, capabilities_of, open_checkpoint, open_memory
-    from spine_core.capabilities import PROPERTIES
-    from spine_core.opening import backend_name
-    from spine_core.redact import redact_text
-    from spine_core.urls import is_url
+    from spine_core._capabilities import PROPERTIES
+    from spine_core._opening import backend_name
+    from spine_core._redact import redact_text
+    from spine_core._urls import is_url
 
     row: dict[str, Any] = {
         "kind": kind,

@@ -59,7 +59,7 @@ class EmbedderKind:
 EMBEDDER_KINDS: dict[str, EmbedderKind] = {
     k.kind: k
     for k in (
-        EmbedderKind("hash", "spine_core.embedding:HashEmbedder"),
+        EmbedderKind("hash", "spine_core._embedding:HashEmbedder"),
         EmbedderKind(
             "sentence-transformers",
             "spine_core.embedders.sentence_transformers:SentenceTransformerEmbedder",

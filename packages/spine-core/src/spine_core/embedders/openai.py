@@ -10,9 +10,9 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+from spine_core._redact import redact_text
+from spine_core._retry import retry_transient
 from spine_core.errors import BackendUnavailable, ConfigError, InvalidInput, SpineError
-from spine_core.redact import redact_text
-from spine_core.retry import retry_transient
 
 __all__ = ["KNOWN_DIMENSIONS", "OpenAIEmbedder"]
 

@@ -31,7 +31,7 @@ Layout: ``_service`` (the `Service` type, environment variables, shared state), 
 (the once-per-process resolution). This module is the one public face.
 """
 
-from spine_core.redact import redact_url
+from spine_core._redact import redact_url
 
 # Probes and the list of started servers stay reachable here for the kit's own tests.
 from ._ping import _postgres_ping as _postgres_ping

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from spine_core.redact import redact_url  # stdlib-only module; one redaction rule everywhere
+from spine_core._redact import redact_url  # stdlib-only module; one redaction rule everywhere
 
 from ._ping import _postgres_ping, _qdrant_ping, _redis_ping
 from ._service import (

@@ -9,7 +9,7 @@ import os
 import threading
 from dataclasses import dataclass
 
-from spine_core.redact import redact_url  # stdlib-only module; one redaction rule everywhere
+from spine_core._redact import redact_url  # stdlib-only module; one redaction rule everywhere
 
 REDIS_ENV = "SPINE_REDIS_URL"
 

@@ -9,7 +9,7 @@ import threading
 from contextlib import suppress
 from urllib.parse import urlsplit
 
-from spine_core.redact import redact_url  # stdlib-only module; one redaction rule everywhere
+from spine_core._redact import redact_url  # stdlib-only module; one redaction rule everywhere
 
 from ._process import _Owned, _owned
 from ._service import RedactedURL, ServiceUnavailable, _lock

@@ -39,7 +39,7 @@ def check_url(url: object) -> str:
     if not sep or scheme.lower() != SCHEME:
         raise ConfigError(f"expected a {SCHEME}:// URL, got {redact_url(url)!r}")
     # REPLACE: parse what your driver needs (host, port, database, TLS, options from the
-    # query string with spine_core.urls.url_options) and reject what it cannot use, here,
+    # query string with spine_core.spi.url_options) and reject what it cannot use, here,
     # so that a bad URL fails when the store is built rather than on first use.
     return url
 
@@ -68,9 +68,9 @@ async def connect(url: str) -> StandInServer:
     """A client for the server at `url`."""
     # REPLACE: import your driver here (never at module level, so importing the package
     # does not need it), create its client from `url`, and make one round trip so a bad URL
-    # or an unreachable server fails now. Wrap that in spine_core.retry.retry_transient so a
+    # or an unreachable server fails now. Wrap that in spine_core.spi.retry_transient so a
     # transient failure becomes BackendUnavailable after bounded retries, and never put the
-    # URL's password in an error (spine_core.redact.redact_url).
+    # URL's password in an error (spine_core.spi.redact_url).
     return _SERVERS.setdefault(url, StandInServer())
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from spine_core.records import utc_now
+from spine_core.spi import utc_now
 from spine_core.spi import (
     CheckpointCapabilities,
     CheckpointStoreBase,
@@ -26,12 +26,12 @@ class _Row:
     """One session as stored: the serialized state and its bookkeeping."""
 
     state: str
-    """`spine_core.codec.dump_state(state)`: every backend stores the same JSON."""
+    """`spine_core.spi.dump_state(state)`: every backend stores the same JSON."""
     revision: int
     """Puts since the session was created (or last deleted)."""
     tenant_id: str | None
     updated_at: datetime
-    """`spine_core.records.utc_now()` at the last put (what `prune` compares)."""
+    """`spine_core.spi.utc_now()` at the last put (what `prune` compares)."""
 
 
 class {{ P }}Checkpoint(CheckpointStoreBase):

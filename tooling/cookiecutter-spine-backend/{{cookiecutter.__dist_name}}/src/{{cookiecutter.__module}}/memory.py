@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from spine_core.records import MemoryRecord, matches_filter
+from spine_core.spi import MemoryRecord, matches_filter
 from spine_core.spi import (
     Embedder,
     Filter,
@@ -33,7 +33,7 @@ class _Row:
     metadata: dict[str, Any]
     """A private copy for filtering; never handed out (`record()` decodes a fresh one)."""
     metadata_json: str
-    """The metadata as `spine_core.validation.encode_metadata` serialized it."""
+    """The metadata as `spine_core.spi.encode_metadata` serialized it."""
     ts: float
     """Epoch seconds (`MemoryRecord.ts`); a whole number of microseconds."""
     vector: list[float]

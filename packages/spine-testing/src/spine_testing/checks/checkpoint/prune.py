@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import partial
 
 from spine_core import InvalidInput, State
-from spine_core.records import utc_now
+from spine_core._records import utc_now
 from spine_testing._check import check
 from spine_testing.checks._data import utc
 from spine_testing.context import CheckContext

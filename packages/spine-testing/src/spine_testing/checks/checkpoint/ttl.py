@@ -8,7 +8,7 @@ import time
 from functools import partial
 
 from spine_core import InvalidInput, State
-from spine_core.validation import MAX_TTL_SECONDS
+from spine_core._validation import MAX_TTL_SECONDS
 from spine_testing._check import check
 from spine_testing.checks.checkpoint._shared import nothing_written
 from spine_testing.context import CheckContext

@@ -24,8 +24,8 @@ from spine_core import (
     MemoryRecord,
     cosine,
 )
-from spine_core.embedding import embed_texts
-from spine_core.validation import MAX_JSON_DEPTH
+from spine_core._embedding import embed_texts
+from spine_core._validation import MAX_JSON_DEPTH
 from spine_testing._check import check
 from spine_testing.checks import _common
 from spine_testing.checks._data import TINY, UNICODE_TEXTS, nested, rich_metadata, unicode_ids

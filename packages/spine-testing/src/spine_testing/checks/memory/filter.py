@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from spine_core import InvalidInput, MemoryRecord
-from spine_core.records import matches_filter
+from spine_core._records import matches_filter
 from spine_testing._check import check
 from spine_testing.context import CheckContext
 from spine_testing.expect import expect, expect_equal, expect_raises, short

@@ -14,8 +14,8 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
+from ._validation import validate_vector
 from .errors import ConfigError, InvalidInput
-from .validation import validate_vector
 
 __all__ = [
     "EMBED_CONCURRENCY",

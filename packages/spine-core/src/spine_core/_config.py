@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .capabilities import Kind
+from ._capabilities import Kind
+from ._opening import backend_name, open_checkpoint, open_memory
+from ._protocols import ManagedCheckpointStore, ManagedMemory
+from ._urls import is_url
 from .errors import ConfigError
-from .opening import backend_name, open_checkpoint, open_memory
-from .protocols import ManagedCheckpointStore, ManagedMemory
 from .registry import _find_factory, suggest
-from .urls import is_url
 
 __all__ = [
     "DEFAULT_CHECKPOINT",
@@ -49,7 +49,7 @@ DEFAULT_CHECKPOINT = "sqlite:///.spine/spine.db"
 DEFAULT_MEMORY = "sqlite:///.spine/spine.db"
 _OWN_KEYS = ("backends", "plugins", "embedder")
 _BACKEND_KEYS = ("checkpoint", "memory")
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("spine.config")
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 

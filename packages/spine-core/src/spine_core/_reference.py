@@ -11,12 +11,12 @@ import time
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .base import CheckpointStoreBase, Filter, MemoryStoreBase, PreparedRecord, ScanRow
-from .capabilities import CheckpointCapabilities, MemoryCapabilities, Topology
-from .embedding import HashEmbedder
-from .protocols import Embedder
-from .records import MemoryRecord, matches_filter, utc_now
-from .validation import (
+from ._base import CheckpointStoreBase, Filter, MemoryStoreBase, PreparedRecord, ScanRow
+from ._capabilities import CheckpointCapabilities, MemoryCapabilities, Topology
+from ._embedding import HashEmbedder
+from ._protocols import Embedder
+from ._records import MemoryRecord, matches_filter, utc_now
+from ._validation import (
     validate_ttl,
 )
 
@@ -49,7 +49,7 @@ class InMemoryCheckpointStore(CheckpointStoreBase):
     capabilities = CheckpointCapabilities(revisions=True, ttl=True, list_sessions=True, prune=True)
 
     def __init__(self, *, namespace: str = "default", default_ttl: float | None = None) -> None:
-        from .validation import validate_namespace
+        from ._validation import validate_namespace
 
         super().__init__()
         self.namespace = validate_namespace(namespace)

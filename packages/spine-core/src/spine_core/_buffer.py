@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from .base import Filter, MemoryStoreBase, PreparedRecord
-from .capabilities import MemoryCapabilities, Topology
-from .protocols import Embedder
-from .records import MemoryRecord
+from ._base import Filter, MemoryStoreBase, PreparedRecord
+from ._capabilities import MemoryCapabilities, Topology
+from ._protocols import Embedder
+from ._records import MemoryRecord
 
 __all__ = ["BufferMemory"]
 

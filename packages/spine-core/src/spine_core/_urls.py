@@ -5,9 +5,9 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ._backends import backend_for_scheme, known_schemes
-from .capabilities import Kind
+from ._capabilities import Kind
+from ._redact import redact_text
 from .errors import ConfigError
-from .redact import redact_text
 
 __all__ = ["backend_for_url", "embedded_path", "is_url", "url_options"]
 

@@ -8,8 +8,8 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from ._redact import redact_text
 from .errors import BackendUnavailable, SpineError
-from .redact import redact_text
 
 __all__ = ["retry_transient"]
 

@@ -13,18 +13,15 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Self, cast
 
-from .base import CheckpointStoreBase, StoreBase, check_prune_args
-from .capabilities import CheckpointCapabilities, Kind, MemoryCapabilities, capabilities_of
-from .codec import dump_state
-from .embedding import embed_texts, embedder_dimension, embedder_name
-from .errors import ConfigError, InvalidInput, UnsupportedCapability
-from .protocols import ManagedCheckpointStore, ManagedMemory, SessionPage
-from .records import MemoryHit, MemoryItem, MemoryRecord
-from .redact import redact_text, redact_url
-from .registry import Factory, _find_factory
-from .state import State
-from .urls import backend_for_url, is_url
-from .validation import (
+from ._base import CheckpointStoreBase, StoreBase, check_prune_args
+from ._capabilities import CheckpointCapabilities, Kind, MemoryCapabilities, capabilities_of
+from ._codec import dump_state
+from ._embedding import embed_texts, embedder_dimension, embedder_name
+from ._protocols import ManagedCheckpointStore, ManagedMemory, SessionPage
+from ._records import MemoryHit, MemoryItem, MemoryRecord
+from ._redact import redact_text, redact_url
+from ._urls import backend_for_url, is_url
+from ._validation import (
     encode_metadata,
     validate_before,
     validate_content,
@@ -37,6 +34,9 @@ from .validation import (
     validate_session_id,
     validate_vector,
 )
+from .errors import ConfigError, InvalidInput, UnsupportedCapability
+from .registry import Factory, _find_factory
+from .state import State
 
 __all__ = [
     "CheckedEmbedder",

@@ -15,8 +15,7 @@ from datetime import datetime
 from importlib import metadata as importlib_metadata
 from typing import Any, ClassVar, Self
 
-from ._spi_version import SPI_VERSION
-from .capabilities import (
+from ._capabilities import (
     CheckpointCapabilities,
     Health,
     Kind,
@@ -24,14 +23,13 @@ from .capabilities import (
     StoreInfo,
     Topology,
 )
-from .codec import dump_state, load_state
-from .embedding import HashEmbedder, embed_texts, embedder_dimension, embedder_name
-from .errors import ConfigError, ConflictError, InvalidInput, UnsupportedCapability
-from .protocols import Embedder, SessionInfo, SessionPage
-from .records import MemoryHit, MemoryItem, MemoryRecord, epoch_seconds
-from .redact import redact_text
-from .state import State
-from .validation import (
+from ._codec import dump_state, load_state
+from ._embedding import HashEmbedder, embed_texts, embedder_dimension, embedder_name
+from ._protocols import Embedder, SessionInfo, SessionPage
+from ._records import MemoryHit, MemoryItem, MemoryRecord, epoch_seconds
+from ._redact import redact_text
+from ._spi_version import SPI_VERSION
+from ._validation import (
     encode_metadata,
     validate_before,
     validate_content,
@@ -46,6 +44,8 @@ from .validation import (
     validate_session_id,
     validate_ttl,
 )
+from .errors import ConfigError, ConflictError, InvalidInput, UnsupportedCapability
+from .state import State
 
 __all__ = [
     "CheckpointStoreBase",
@@ -435,7 +435,7 @@ class MemoryStoreBase(StoreBase):
     `_query` gets an empty one."""
 
     def __init__(self, *, embedder: Embedder | None = None, namespace: str = "default") -> None:
-        from .validation import validate_namespace
+        from ._validation import validate_namespace
 
         super().__init__()
         self.embedder: Embedder = (
@@ -665,7 +665,7 @@ class MemoryStoreBase(StoreBase):
 
     async def _prepare(self, items: Sequence[MemoryItem | str]) -> list[PreparedRecord]:
         """Validate and embed records; raises `InvalidInput` before anything is written."""
-        from .records import new_record_id, now_ts
+        from ._records import new_record_id, now_ts
 
         checked: list[tuple[str, str | None, dict[str, Any], str]] = []
         for item in validate_items(items):

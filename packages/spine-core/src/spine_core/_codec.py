@@ -8,10 +8,10 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
+from ._migrations import migrate
+from ._validation import has_escaped_nul, validate_session_id, validate_tenant_id
 from .errors import DataError, InvalidInput
-from .migrations import migrate
 from .state import STATE_VERSION, State
-from .validation import has_escaped_nul, validate_session_id, validate_tenant_id
 
 __all__ = ["dump_state", "load_metadata", "load_state"]
 

@@ -15,8 +15,8 @@ from typing import Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from .capabilities import CheckpointCapabilities, MemoryCapabilities
-from .records import MemoryHit, MemoryItem, MemoryRecord
+from ._capabilities import CheckpointCapabilities, MemoryCapabilities
+from ._records import MemoryHit, MemoryItem, MemoryRecord
 from .state import State
 
 __all__ = [
