@@ -47,13 +47,15 @@ from .protocols import (
     BatchEmbedder,
     CheckpointStore,
     Embedder,
+    ExportPage,
     ManagedCheckpointStore,
     ManagedMemory,
     Memory,
+    SessionExport,
     SessionInfo,
     SessionPage,
 )
-from .records import MemoryHit, MemoryItem, MemoryRecord
+from .records import MemoryHit, MemoryItem, MemoryRecord, RecordExport
 from .reference import InMemoryCheckpointStore, InMemoryVectorMemory
 from .registry import (
     PluginInfo,
@@ -80,6 +82,7 @@ __all__ = [
     "ConflictError",
     "DataError",
     "Embedder",
+    "ExportPage",
     "FastEmbedEmbedder",
     "HashEmbedder",
     "Health",
@@ -98,9 +101,11 @@ __all__ = [
     "OpenAIEmbedder",
     "PendingApproval",
     "PluginInfo",
+    "RecordExport",
     "Role",
     "RunStatus",
     "SentenceTransformerEmbedder",
+    "SessionExport",
     "SessionInfo",
     "SessionPage",
     "SpineConfig",
