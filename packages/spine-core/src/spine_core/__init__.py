@@ -34,13 +34,15 @@ from ._protocols import (
     BatchEmbedder,
     CheckpointStore,
     Embedder,
+    ExportPage,
     ManagedCheckpointStore,
     ManagedMemory,
     Memory,
+    SessionExport,
     SessionInfo,
     SessionPage,
 )
-from ._records import MemoryHit, MemoryItem, MemoryRecord
+from ._records import MemoryHit, MemoryItem, MemoryRecord, RecordExport
 from ._reference import InMemoryCheckpointStore, InMemoryVectorMemory
 from ._spi_version import SPI_VERSION
 from .embedders import FastEmbedEmbedder, OpenAIEmbedder, SentenceTransformerEmbedder
@@ -79,6 +81,7 @@ __all__ = [
     "ConflictError",
     "DataError",
     "Embedder",
+    "ExportPage",
     "FastEmbedEmbedder",
     "HashEmbedder",
     "Health",
@@ -97,9 +100,11 @@ __all__ = [
     "OpenAIEmbedder",
     "PendingApproval",
     "PluginInfo",
+    "RecordExport",
     "Role",
     "RunStatus",
     "SentenceTransformerEmbedder",
+    "SessionExport",
     "SessionInfo",
     "SessionPage",
     "SpineConfig",

@@ -40,11 +40,12 @@ from ._capabilities import (
 from ._codec import dump_state, load_metadata, load_state
 from ._embedding import HashEmbedder
 from ._lazy import lazy_exports
-from ._protocols import Embedder, SessionInfo, SessionPage
+from ._protocols import Embedder, ExportPage, SessionExport, SessionInfo, SessionPage
 from ._records import (
     MemoryHit,
     MemoryItem,
     MemoryRecord,
+    RecordExport,
     epoch_seconds,
     from_epoch_us,
     matches_filter,
@@ -102,6 +103,7 @@ __all__ = [
     "Capability",
     "CheckpointCapabilities",
     "Embedder",
+    "ExportPage",
     "HashEmbedder",
     "Health",
     "Kind",
@@ -109,6 +111,8 @@ __all__ = [
     "MemoryHit",
     "MemoryItem",
     "MemoryRecord",
+    "RecordExport",
+    "SessionExport",
     "SessionInfo",
     "SessionPage",
     "StoreInfo",
