@@ -45,7 +45,9 @@ def test_doctor_on_postgres_without_pgvector(
     rows = {row["kind"]: row for row in json.loads(result.out)["backends"]}
     assert rows["checkpoint"]["ok"] is True
     assert rows["checkpoint"]["info"]["topology"] == "server"
+    assert rows["checkpoint"]["status"] == "ok"
     assert rows["memory"]["ok"] is False
+    assert rows["memory"]["status"] == "unsupported"  # it answers; it cannot serve memory
     assert "pgvector" in rows["memory"]["error"]
 
 

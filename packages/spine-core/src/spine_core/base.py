@@ -146,6 +146,9 @@ class StoreBase:
         except Exception as exc:
             return Health(
                 ok=False,
+                # A ConfigError while getting ready: the server answered but cannot serve
+                # this kind as configured (Redis < 8 for memory, PostgreSQL without pgvector).
+                status="unsupported" if isinstance(exc, ConfigError) else "unavailable",
                 info=self.info(),
                 error=redact_text(f"{type(exc).__name__}: {exc}"),
             )
