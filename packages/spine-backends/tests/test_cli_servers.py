@@ -49,6 +49,10 @@ def test_doctor_on_postgres_without_pgvector(
     assert rows["memory"]["ok"] is False
     assert rows["memory"]["status"] == "unsupported"  # it answers; it cannot serve memory
     assert "pgvector" in rows["memory"]["error"]
+    table = spine("doctor")
+    assert table.code == 1
+    assert "1 kind(s) unsupported by the server" in table.out
+    assert "unhealthy" not in table.out  # the server answers; it lacks pgvector
 
 
 def test_check_redis_checkpoints(spine, legacy_redis_url: str) -> None:

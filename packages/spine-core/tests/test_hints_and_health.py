@@ -10,7 +10,7 @@ import textwrap
 import pytest
 from pydantic import ValidationError
 
-from spine_core import ConfigError, Health, open_checkpoint, open_memory
+from spine_core import ConfigError, Health, UnsupportedServer, open_checkpoint, open_memory
 from spine_core.reference import InMemoryCheckpointStore
 
 
@@ -97,7 +97,14 @@ class _RefusingStore(InMemoryCheckpointStore):
     """Answers, but cannot serve: what memory on Redis 7 or PostgreSQL without pgvector is."""
 
     async def _ping(self) -> None:
-        raise ConfigError("needs a feature this server lacks")
+        raise UnsupportedServer("needs a feature this server lacks")
+
+
+class _MisconfiguredStore(InMemoryCheckpointStore):
+    """Configured wrong (a path that cannot be a database): not the server's fault."""
+
+    async def _ping(self) -> None:
+        raise ConfigError("not a directory")
 
 
 class _DownStore(InMemoryCheckpointStore):
@@ -109,6 +116,15 @@ async def test_health_says_unsupported_for_a_server_that_cannot_serve() -> None:
     health = await _RefusingStore().health()
     assert (health.ok, health.status) == (False, "unsupported")
     assert "lacks" in (health.error or "")
+
+
+async def test_health_says_unavailable_for_a_bad_configuration() -> None:
+    health = await _MisconfiguredStore().health()
+    assert (health.ok, health.status) == (False, "unavailable")
+
+
+def test_unsupported_server_is_a_config_error() -> None:
+    assert issubclass(UnsupportedServer, ConfigError)
 
 
 async def test_health_says_unavailable_for_a_server_that_is_down() -> None:

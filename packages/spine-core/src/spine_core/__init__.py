@@ -39,6 +39,7 @@ from .errors import (
     InvalidInput,
     SpineError,
     UnsupportedCapability,
+    UnsupportedServer,
 )
 from .messages import Message, Role, ToolCall, Usage, image_part, text_part
 from .migrations import migrate, register_migration
@@ -109,6 +110,7 @@ __all__ = [
     "StoreInfo",
     "ToolCall",
     "UnsupportedCapability",
+    "UnsupportedServer",
     "Usage",
     "capabilities_of",
     "cosine",

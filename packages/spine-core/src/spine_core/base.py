@@ -26,7 +26,13 @@ from .capabilities import (
 )
 from .codec import dump_state, load_state
 from .embedding import HashEmbedder, embed_texts, embedder_dimension, embedder_name
-from .errors import ConfigError, ConflictError, InvalidInput, UnsupportedCapability
+from .errors import (
+    ConfigError,
+    ConflictError,
+    InvalidInput,
+    UnsupportedCapability,
+    UnsupportedServer,
+)
 from .protocols import Embedder, SessionInfo, SessionPage
 from .records import MemoryHit, MemoryItem, MemoryRecord, epoch_seconds
 from .redact import redact_text
@@ -146,9 +152,9 @@ class StoreBase:
         except Exception as exc:
             return Health(
                 ok=False,
-                # A ConfigError while getting ready: the server answered but cannot serve
-                # this kind as configured (Redis < 8 for memory, PostgreSQL without pgvector).
-                status="unsupported" if isinstance(exc, ConfigError) else "unavailable",
+                # The server answered but cannot serve this kind (Redis < 8 for memory,
+                # PostgreSQL without pgvector): no retry or restart will help.
+                status="unsupported" if isinstance(exc, UnsupportedServer) else "unavailable",
                 info=self.info(),
                 error=redact_text(f"{type(exc).__name__}: {exc}"),
             )

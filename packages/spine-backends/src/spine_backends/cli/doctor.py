@@ -184,6 +184,12 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     if report["ok"]:
         ui.out.print(Text.assemble(ui.mark(True), " all configured backends are healthy"))
         return 0
-    bad = sum(1 for r in report["backends"] if not r["ok"])
-    ui.out.print(Text.assemble(ui.mark(False), f" {bad} backend(s) unhealthy"))
+    failing = [r for r in report["backends"] if not r["ok"]]
+    unsupported = sum(1 for r in failing if r.get("status") == "unsupported")
+    parts = (
+        [f"{len(failing) - unsupported} backend(s) unhealthy"] if len(failing) > unsupported else []
+    )
+    if unsupported:
+        parts.append(f"{unsupported} kind(s) unsupported by the server")
+    ui.out.print(Text.assemble(ui.mark(False), " " + ", ".join(parts)))
     return 1
