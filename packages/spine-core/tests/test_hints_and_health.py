@@ -46,9 +46,9 @@ _BLOCKED = textwrap.dedent(
             return None
 
     sys.meta_path.insert(0, Blocker())
-    from spine_core import ConfigError, open_{kind}
+    from spine_core import ConfigError, open_{kind}, resolve_{kind}
     try:
-        open_{kind}({url!r})
+        open_{kind}({url!r}) if {url!r} else resolve_{kind}({name!r})
     except ConfigError as exc:
         print("ConfigError:", exc)
     else:
@@ -58,17 +58,20 @@ _BLOCKED = textwrap.dedent(
 
 
 @pytest.mark.parametrize(
-    ("driver", "kind", "url", "extra"),
+    ("driver", "kind", "url", "name", "extra"),
     [
-        ("redis", "checkpoint", "redis://127.0.0.1:1/0", "spine-backends[redis]"),
-        ("psycopg", "checkpoint", "postgresql://127.0.0.1:1/db", "spine-backends[postgres]"),
-        ("qdrant_client", "memory", "qdrant+local://", "spine-backends[qdrant]"),
+        ("redis", "checkpoint", "redis://127.0.0.1:1/0", "", "spine-backends[redis]"),
+        ("psycopg", "checkpoint", "postgresql://127.0.0.1:1/db", "", "spine-backends[postgres]"),
+        ("qdrant_client", "memory", "qdrant+local://", "", "spine-backends[qdrant]"),
+        # spinekit's registry call, by name
+        ("redis", "checkpoint", "", "redis", "spine-backends[redis]"),
+        ("psycopg", "memory", "", "pgvector", "spine-backends[postgres]"),
     ],
 )
 def test_a_missing_driver_is_a_config_error_with_the_install_hint(
-    driver: str, kind: str, url: str, extra: str
+    driver: str, kind: str, url: str, name: str, extra: str
 ) -> None:
-    code = _BLOCKED.format(driver=driver, kind=kind, url=url)
+    code = _BLOCKED.format(driver=driver, kind=kind, url=url, name=name)
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
