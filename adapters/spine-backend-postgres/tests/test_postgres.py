@@ -62,6 +62,7 @@ async def test_memory_refuses_a_server_without_pgvector(
     assert not _schema_exists(legacy_pg_url, schema), "nothing may be created on refusal"
     health = await memory.health()
     assert not health.ok
+    assert health.status == "unsupported"
     assert health.error is not None
     assert "pgvector" in health.error
     await memory.aclose()

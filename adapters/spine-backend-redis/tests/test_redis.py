@@ -116,6 +116,7 @@ async def test_memory_refuses_redis_without_vector_sets(redis7: str, ns7: str) -
     assert "vector sets" in message
     health = await store.health()
     assert not health.ok
+    assert health.status == "unsupported"  # it answers; it has no vector sets
     assert health.error is not None
     assert "Redis 8+" in health.error
     await store.aclose()

@@ -45,8 +45,14 @@ def test_doctor_on_postgres_without_pgvector(
     rows = {row["kind"]: row for row in json.loads(result.out)["backends"]}
     assert rows["checkpoint"]["ok"] is True
     assert rows["checkpoint"]["info"]["topology"] == "server"
+    assert rows["checkpoint"]["status"] == "ok"
     assert rows["memory"]["ok"] is False
+    assert rows["memory"]["status"] == "unsupported"  # it answers; it cannot serve memory
     assert "pgvector" in rows["memory"]["error"]
+    table = spine("doctor")
+    assert table.code == 1
+    assert "1 kind(s) unsupported by the server" in table.out
+    assert "unhealthy" not in table.out  # the server answers; it lacks pgvector
 
 
 def test_check_redis_checkpoints(spine, legacy_redis_url: str) -> None:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from spine_core.errors import ConfigError
+from spine_core.errors import ConfigError, UnsupportedServer
 from spine_core.spi import (
     Embedder,
     Filter,
@@ -451,7 +451,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         if available is None:
             cur = await conn.execute("SELECT current_setting('server_version')")
             server = await cur.fetchone()
-            raise ConfigError(
+            raise UnsupportedServer(
                 f"PgVectorMemory needs the pgvector extension, which {self._db.where} "
                 f"(PostgreSQL {server[0] if server else '?'}) does not have: "
                 "CREATE EXTENSION vector is not available there. Install pgvector on the "
@@ -465,7 +465,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
                 await locked(conn, "spine:extension:vector", prepare=prepare)
                 await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         except errors.InsufficientPrivilege:
-            raise ConfigError(
+            raise UnsupportedServer(
                 f"pgvector {available[0]} is installed on {self._db.where} but not enabled in "
                 "this database, and this role may not enable it: ask the database owner or a "
                 "superuser to run CREATE EXTENSION vector, then retry."

@@ -28,7 +28,7 @@ import struct
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from spine_core.errors import ConfigError, DataError
+from spine_core.errors import ConfigError, DataError, UnsupportedServer
 from spine_core.spi import (
     Embedder,
     Filter,
@@ -277,12 +277,12 @@ class RedisMemory(MemoryStoreBase):
         except ResponseError as exc:
             message = str(exc)
             if "unknown command" not in message.lower():
-                raise ConfigError(
+                raise UnsupportedServer(
                     f"{self._conn.what} refused the vector-set command VCARD ({message}); "
                     "RedisMemory needs the vector-set commands VADD, VSIM, VREM and VCARD"
                 ) from None
             version = await self._server_version()
-            raise ConfigError(
+            raise UnsupportedServer(
                 f"RedisMemory needs Redis 8+ (vector sets: VADD/VSIM); {self._conn.what} "
                 f"runs Redis {version} without them. Use a Redis 8 server for memory (the "
                 "checkpoint store works on Redis 6.2+)."

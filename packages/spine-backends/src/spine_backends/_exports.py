@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from spine_core import ConfigError, Kind
+from spine_core._backends import BACKENDS, missing_driver
 from spine_core.registry import _find_factory
 
 __all__ = ["MissingExtraError", "ensure_registered", "lazy_reexports"]
@@ -37,6 +38,7 @@ def lazy_reexports(
         module_name, requirement = spec
         try:
             module = importlib.import_module(module_name)
+            _check_driver(module_name, name)
         except ImportError as exc:
             # The adapter or its driver is absent: name the extra, keep the cause for debugging.
             raise MissingExtraError(
@@ -56,6 +58,20 @@ def lazy_reexports(
         return sorted({*public, *homes})
 
     return __getattr__, __dir__
+
+
+def _check_driver(module_name: str, attr: str) -> None:
+    """Raise `ModuleNotFoundError` when the first-party class's driver is not installed.
+
+    The adapters import their drivers lazily, so the class imports without it; the
+    re-export checks, so `from spine_backends import RedisCheckpoint` fails with the hint
+    instead of the first use failing with a bare `ModuleNotFoundError`.
+    """
+    for row in BACKENDS.values():
+        if f"{module_name}:{attr}" in row.classes.values():
+            missing = missing_driver(row.name)
+            if missing is not None:
+                raise ModuleNotFoundError(f"No module named {missing!r}", name=missing)
 
 
 def ensure_registered(*backends: tuple[Kind, str]) -> None:

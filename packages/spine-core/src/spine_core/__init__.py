@@ -54,6 +54,7 @@ from .errors import (
     InvalidInput,
     SpineError,
     UnsupportedCapability,
+    UnsupportedServer,
 )
 from .messages import Message, Role, ToolCall, Usage, image_part, text_part
 from .registry import (
@@ -113,6 +114,7 @@ __all__ = [
     "StoreInfo",
     "ToolCall",
     "UnsupportedCapability",
+    "UnsupportedServer",
     "Usage",
     "capabilities_of",
     "cosine",

@@ -12,6 +12,8 @@ read from package metadata without importing the plugin.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,16 +22,19 @@ from types import MappingProxyType
 from typing import Literal
 
 from ._capabilities import Kind
+from .errors import ConfigError
 
 __all__ = [
     "BACKENDS",
     "SCHEME_ENTRY_POINT_GROUP",
     "Backend",
     "backend_for_scheme",
+    "check_drivers",
     "install_hint",
     "known_kinds",
     "known_schemes",
     "lazy_classes",
+    "missing_driver",
     "plugin_schemes",
     "refresh_schemes",
     "scheme_storage",
@@ -57,6 +62,8 @@ class Backend:
     """The server its tests need (the kit's service recipe), None when embedded."""
     file_schemes: tuple[str, ...] = ()
     """Those of `schemes` whose URL names a local file or directory (`x:///relative/path`)."""
+    drivers: tuple[str, ...] = ()
+    """Top-level modules of the third-party driver it needs (imported by the store, lazily)."""
 
 
 def _table(*rows: Backend) -> Mapping[str, Backend]:
@@ -102,6 +109,7 @@ BACKENDS: Mapping[str, Backend] = _table(
             "memory": "spine_backend_redis.memory:RedisMemory",
         },
         service="redis",
+        drivers=("redis",),
     ),
     Backend(
         name="postgres",
@@ -113,6 +121,7 @@ BACKENDS: Mapping[str, Backend] = _table(
             "memory": "spine_backend_postgres.memory:PgVectorMemory",
         },
         service="postgres",
+        drivers=("psycopg", "psycopg_pool"),
     ),
     Backend(
         name="pgvector",
@@ -121,6 +130,7 @@ BACKENDS: Mapping[str, Backend] = _table(
         install="spine-backends[postgres]",
         classes={"memory": "spine_backend_postgres.memory:PgVectorMemory"},
         service="postgres",
+        drivers=("psycopg", "psycopg_pool"),
     ),
     Backend(
         name="qdrant",
@@ -130,6 +140,7 @@ BACKENDS: Mapping[str, Backend] = _table(
         install="spine-backends[qdrant]",
         classes={"memory": "spine_backend_qdrant.memory:QdrantMemory"},
         service="qdrant",
+        drivers=("qdrant_client",),
     ),
 )
 """Every first-party backend, by name."""
@@ -139,6 +150,44 @@ def install_hint(name: str) -> str | None:
     """What to `pip install` for the first-party backend `name` (None: unknown or built in)."""
     row = BACKENDS.get(name)
     return row.install if row else None
+
+
+def missing_driver(name: str) -> str | None:
+    """The driver module the first-party backend `name` needs and cannot find, else None."""
+    row = BACKENDS.get(name)
+    for module in row.drivers if row else ():
+        if module in sys.modules:
+            continue
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # a blocked or broken import system: as missing
+            found = False
+        if not found:
+            return module
+    return None
+
+
+def check_drivers(name: str, factory: object = None) -> None:
+    """Raise `ConfigError` with the install hint when backend `name`'s driver is not installed.
+
+    Checked before a store is built, so a missing driver is one typed error with what to
+    install instead of a `ModuleNotFoundError` on first use. With `factory`, only when it is
+    one of the backend's own classes (a replacement registered under the name is not ours).
+    """
+    row = BACKENDS.get(name)
+    if row is None:
+        return
+    if factory is not None:
+        path = f"{getattr(factory, '__module__', '')}:{getattr(factory, '__qualname__', '')}"
+        if path not in row.classes.values():
+            return
+    module = missing_driver(name)
+    if module is None:
+        return
+    raise ConfigError(
+        f"backend {name!r} needs the Python package that provides {module!r}, which is not "
+        f'installed. Install it with: pip install "{row.install}"'
+    )
 
 
 def known_kinds(name: str) -> tuple[Kind, ...]:

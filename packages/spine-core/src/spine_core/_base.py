@@ -54,7 +54,13 @@ from ._validation import (
     validate_ttl,
     validate_vector,
 )
-from .errors import ConfigError, ConflictError, InvalidInput, UnsupportedCapability
+from .errors import (
+    ConfigError,
+    ConflictError,
+    InvalidInput,
+    UnsupportedCapability,
+    UnsupportedServer,
+)
 from .state import State
 
 __all__ = [
@@ -157,6 +163,9 @@ class StoreBase:
         except Exception as exc:
             return Health(
                 ok=False,
+                # The server answered but cannot serve this kind (Redis < 8 for memory,
+                # PostgreSQL without pgvector): no retry or restart will help.
+                status="unsupported" if isinstance(exc, UnsupportedServer) else "unavailable",
                 info=self.info(),
                 error=redact_text(f"{type(exc).__name__}: {exc}"),
             )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "CHECKPOINT_OPERATIONS",
@@ -17,6 +17,7 @@ __all__ = [
     "Capability",
     "CheckpointCapabilities",
     "Health",
+    "HealthStatus",
     "Kind",
     "MemoryCapabilities",
     "StoreInfo",
@@ -171,8 +172,16 @@ class StoreInfo(BaseModel):
     """Where the data lives, with any secret redacted."""
 
 
+HealthStatus = Literal["ok", "unavailable", "unsupported"]
+"""`ok`; `unavailable`: the backend did not answer or failed; `unsupported`: it answers but
+cannot serve this kind as configured (e.g. memory on Redis < 8, PostgreSQL without pgvector)."""
+
+
 class Health(BaseModel):
-    """Result of a liveness probe."""
+    """Result of a liveness probe.
+
+    `ok` is true exactly when `status` is `"ok"`; give either one, the other follows.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -180,6 +189,25 @@ class Health(BaseModel):
     latency_ms: float | None = None
     info: StoreInfo | None = None
     error: str | None = None
+    status: HealthStatus = "ok"
+    """Why it is not ok: the server is unavailable, or it cannot serve this kind."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_status(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if "status" not in data and "ok" in data:
+            return {**data, "status": "ok" if data["ok"] else "unavailable"}
+        if "ok" not in data and "status" in data:
+            return {**data, "ok": data["status"] == "ok"}
+        return data
+
+    @model_validator(mode="after")
+    def _agree(self) -> Health:
+        if self.ok != (self.status == "ok"):
+            raise ValueError(f"ok={self.ok} contradicts status={self.status!r}")
+        return self
 
 
 _DEFAULT_CHECKPOINT = CheckpointCapabilities()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Self, cast
 
+from ._backends import check_drivers
 from ._base import CheckpointStoreBase, StoreBase, check_prune_args
 from ._capabilities import CheckpointCapabilities, Kind, MemoryCapabilities, capabilities_of
 from ._codec import dump_state
@@ -104,6 +105,7 @@ def _forwarded(fn: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any
 def _build(kind: Kind, target: str, options: dict[str, Any]) -> Any:
     name = backend_name(target, kind)
     factory: Factory = _find_factory(kind, name)
+    check_drivers(name, factory)
     shown = redact_url(target) if is_url(target) else target
     maker: Callable[..., Any] = factory
     args: tuple[Any, ...] = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ._backends import backend_for_scheme, known_schemes
@@ -35,8 +36,11 @@ def backend_for_url(url: str, kind: Kind) -> str:
     for candidate in (scheme, scheme.replace("-", "_")):
         if candidate in installed:
             return candidate
-    known = ", ".join(f"{s}://" for s in sorted(set(known_schemes(kind)) | set(installed)))
-    raise ConfigError(f"unknown {kind} URL scheme {scheme!r}; known: {known}")
+    candidates = sorted(set(known_schemes(kind)) | set(installed))
+    known = ", ".join(f"{s}://" for s in candidates)
+    close = difflib.get_close_matches(scheme, candidates, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}://?)" if close else ""
+    raise ConfigError(f"unknown {kind} URL scheme {scheme!r}{hint}; known: {known}")
 
 
 def embedded_path(url: str) -> str | None:

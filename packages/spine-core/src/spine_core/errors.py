@@ -10,6 +10,7 @@ __all__ = [
     "InvalidInput",
     "SpineError",
     "UnsupportedCapability",
+    "UnsupportedServer",
 ]
 
 
@@ -19,6 +20,14 @@ class SpineError(Exception):
 
 class ConfigError(SpineError):
     """Unknown backend, missing extra, bad configuration or an incompatible store."""
+
+
+class UnsupportedServer(ConfigError):
+    """The server answers but cannot serve this kind (memory on Redis < 8, no pgvector).
+
+    A `ConfigError`: the remedy is another server or backend, not a retry. `health()`
+    reports it as `status="unsupported"`.
+    """
 
 
 class InvalidInput(SpineError, ValueError):

@@ -327,6 +327,7 @@ def _miss_message(kind: Kind, name: str) -> str:
 
 def _build(kind: Kind, name: str, config: dict[str, Any]) -> Any:
     factory = _find_factory(kind, name)
+    _backends.check_drivers(name, factory)  # a missing driver: the install line, not a traceback
     try:
         return factory(**config)
     except TypeError as exc:

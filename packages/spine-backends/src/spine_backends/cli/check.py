@@ -112,8 +112,9 @@ async def _probe(factory: Any, kind: Kind, target: str) -> str | None:
             if result.ok:
                 return None
             error = str(result.error or "unhealthy")
-            # A server that answers but lacks a feature reports a ConfigError (what to use instead).
-            if error.startswith("ConfigError"):
+            # A server that answers but lacks a feature says so (status "unsupported"); a store
+            # not on Spine's bases may only report its ConfigError (what to use instead).
+            if getattr(result, "status", None) == "unsupported" or error.startswith("ConfigError"):
                 return redact_text(error.partition(": ")[2] or error)
             why = error
     finally:

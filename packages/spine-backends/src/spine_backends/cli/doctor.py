@@ -59,6 +59,7 @@ async def _probe(
         "backend": None,
         "options": sorted(options),  # names only: values may be secrets
         "ok": False,
+        "status": "unavailable",
         "error": None,
     }
     try:
@@ -85,20 +86,23 @@ async def _probe(
         missing = None if configured else _missing_file(target)
         if missing is not None:
             # health() would create the database: doctor reports, it never writes.
-            row["ok"] = True
+            row.update(ok=True, status="ok")
             row["error"] = f"no database at {missing} yet (created on first use; not probed)"
             return row
         if not callable(getattr(store, "health", None)):
-            row["ok"] = True
+            row.update(ok=True, status="ok")
             row["error"] = "store has no health() probe; nothing checked"
             return row
         first = await store.health()  # connects: the first probe includes opening
         if not first.ok:
+            # "unsupported": the server answers but cannot serve this kind (Redis < 8 memory).
+            row["status"] = getattr(first, "status", "unavailable")
             row["error"] = first.error
             return row
         second = await store.health()
         row.update(
             ok=second.ok,
+            status=getattr(second, "status", "ok" if second.ok else "unavailable"),
             connect_ms=first.latency_ms,
             latency_ms=second.latency_ms,
             error=second.error,
@@ -126,6 +130,10 @@ async def diagnose(config_path: Path | None) -> dict[str, Any]:
     }
 
 
+_UNHEALTHY = {"unsupported": "unsupported by the server", "unavailable": "unhealthy"}
+"""How the Health column names each status that is not ok."""
+
+
 def run(args: argparse.Namespace, ui: UI) -> int:
     """Print the health report; 1 when a backend is unhealthy."""
     from rich.table import Table
@@ -149,7 +157,8 @@ def run(args: argparse.Namespace, ui: UI) -> int:
                 f"{info['topology']}",
                 style="dim",
             )
-        health = Text.assemble(ui.mark(row["ok"]), " healthy" if row["ok"] else " unhealthy")
+        word = " healthy" if row["ok"] else f" {_UNHEALTHY.get(row.get('status'), 'unhealthy')}"
+        health = Text.assemble(ui.mark(row["ok"]), word)
         caps = (", ".join(row["capabilities"]) or "base only") if "capabilities" in row else "—"
         props = ", ".join(p.replace("_", " ") for p in row.get("properties", []))
         latency = fmt_ms(row.get("latency_ms"))
@@ -175,6 +184,12 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     if report["ok"]:
         ui.out.print(Text.assemble(ui.mark(True), " all configured backends are healthy"))
         return 0
-    bad = sum(1 for r in report["backends"] if not r["ok"])
-    ui.out.print(Text.assemble(ui.mark(False), f" {bad} backend(s) unhealthy"))
+    failing = [r for r in report["backends"] if not r["ok"]]
+    unsupported = sum(1 for r in failing if r.get("status") == "unsupported")
+    parts = (
+        [f"{len(failing) - unsupported} backend(s) unhealthy"] if len(failing) > unsupported else []
+    )
+    if unsupported:
+        parts.append(f"{unsupported} kind(s) unsupported by the server")
+    ui.out.print(Text.assemble(ui.mark(False), " " + ", ".join(parts)))
     return 1
