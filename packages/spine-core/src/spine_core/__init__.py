@@ -8,6 +8,7 @@ async with open_checkpoint("sqlite:///agent.db") as store:
     await store.put(State(session_id="s1"))
 """
 
+from ._copy import CopyProgress, CopyReport, KindReport, ProgressCallback, copy
 from ._spi_version import SPI_VERSION
 
 # `X as X`: implementer names that lived here before `spine_core.spi`. Still importable, so
@@ -78,6 +79,8 @@ __all__ = [
     "CheckpointStore",
     "ConfigError",
     "ConflictError",
+    "CopyProgress",
+    "CopyReport",
     "DataError",
     "Embedder",
     "FastEmbedEmbedder",
@@ -86,6 +89,7 @@ __all__ = [
     "InMemoryCheckpointStore",
     "InMemoryVectorMemory",
     "InvalidInput",
+    "KindReport",
     "Kind",
     "ManagedCheckpointStore",
     "ManagedMemory",
@@ -98,6 +102,7 @@ __all__ = [
     "OpenAIEmbedder",
     "PendingApproval",
     "PluginInfo",
+    "ProgressCallback",
     "Role",
     "RunStatus",
     "SentenceTransformerEmbedder",
@@ -111,6 +116,7 @@ __all__ = [
     "UnsupportedCapability",
     "Usage",
     "capabilities_of",
+    "copy",
     "cosine",
     "image_part",
     "list_checkpoints",
