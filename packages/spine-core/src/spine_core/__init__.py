@@ -48,13 +48,15 @@ from .protocols import (
     BatchEmbedder,
     CheckpointStore,
     Embedder,
+    ExportPage,
     ManagedCheckpointStore,
     ManagedMemory,
     Memory,
+    SessionExport,
     SessionInfo,
     SessionPage,
 )
-from .records import MemoryHit, MemoryItem, MemoryRecord
+from .records import MemoryHit, MemoryItem, MemoryRecord, RecordExport
 from .reference import InMemoryCheckpointStore, InMemoryVectorMemory
 from .registry import (
     PluginInfo,
@@ -83,6 +85,7 @@ __all__ = [
     "CopyReport",
     "DataError",
     "Embedder",
+    "ExportPage",
     "FastEmbedEmbedder",
     "HashEmbedder",
     "Health",
@@ -103,9 +106,11 @@ __all__ = [
     "PendingApproval",
     "PluginInfo",
     "ProgressCallback",
+    "RecordExport",
     "Role",
     "RunStatus",
     "SentenceTransformerEmbedder",
+    "SessionExport",
     "SessionInfo",
     "SessionPage",
     "SpineConfig",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from typing import Any, ClassVar, Self
 
@@ -27,8 +27,17 @@ from .capabilities import (
 from .codec import dump_state, load_state
 from .embedding import HashEmbedder, embed_texts, embedder_dimension, embedder_name
 from .errors import ConfigError, ConflictError, InvalidInput, UnsupportedCapability
-from .protocols import Embedder, SessionInfo, SessionPage
-from .records import MemoryHit, MemoryItem, MemoryRecord, epoch_seconds
+from .protocols import Embedder, ExportPage, SessionExport, SessionInfo, SessionPage
+from .records import (
+    MemoryHit,
+    MemoryItem,
+    MemoryRecord,
+    RecordExport,
+    epoch_seconds,
+    to_epoch_us,
+    ts_from_us,
+    utc_now,
+)
 from .redact import redact_text
 from .state import State
 from .validation import (
@@ -45,10 +54,12 @@ from .validation import (
     validate_record_id,
     validate_session_id,
     validate_ttl,
+    validate_vector,
 )
 
 __all__ = [
     "CheckpointStoreBase",
+    "ExportRow",
     "Filter",
     "MemoryStoreBase",
     "PreparedRecord",
@@ -163,6 +174,10 @@ class StoreBase:
 ScanRow = tuple[str, str | None, datetime, int | None]
 """One listed session from `_scan`: (session_id, tenant_id, updated_at (aware), revision)."""
 
+ExportRow = tuple[str, str | None, datetime, int | None, str | bytes, datetime | None]
+"""One exported session from `_export`:
+(session_id, tenant_id, updated_at (aware), revision, raw `dump_state` text, expires_at (aware))."""
+
 _CAS_ATTEMPTS = 8
 """Conditional writes tried before a `ConflictError` whose revisions happen to match."""
 MAX_REVISION = 2**63 - 1
@@ -176,8 +191,9 @@ class CheckpointStoreBase(StoreBase):
     calls a private hook; then it decodes, paginates or retries. A backend implements
     `_read`, `_write` and `_remove`, and for each capability it advertises the matching
     hooks: `revisions` -> `_write_if` and `_revision`; `list_sessions` -> `_scan`;
-    `prune` -> `_prune`; `ttl` -> honour the `ttl` its writes receive. An operation whose
-    capability is not advertised raises `UnsupportedCapability` before any I/O.
+    `prune` -> `_prune`; `ttl` -> honour the `ttl` its writes receive; `export` -> `_export`
+    and honour the `updated_at` its writes receive. An operation whose capability is not
+    advertised raises `UnsupportedCapability` before any I/O.
     """
 
     kind: ClassVar[Kind] = "checkpoint"
@@ -271,23 +287,106 @@ class CheckpointStoreBase(StoreBase):
         await self._ensure_ready()
         return await self._prune(before)
 
+    async def export_sessions(
+        self, *, tenant_id: str | None = None, after: str | None = None, limit: int = 100
+    ) -> ExportPage[SessionExport]:
+        """Live sessions with their states, in session-id (code point) order after `after`.
+
+        Optionally of one tenant. Capability `export`; pass `next_cursor` back as `after`.
+        A stored state that cannot be read raises `DataError` naming the session.
+        """
+        if not self.capabilities.export:
+            raise self._unsupported("export")
+        tenant_id, limit, after = self._check_list_args(tenant_id, limit, after)
+        await self._ensure_ready()
+        rows = await self._export(tenant_id, after, limit + 1)
+        items = [
+            SessionExport(
+                session_id=sid,
+                tenant_id=tenant,
+                state=load_state(raw, session_id=sid),
+                revision=rev,
+                updated_at=updated,
+                expires_at=expires,
+            )
+            for sid, tenant, updated, rev, raw, expires in rows[:limit]
+        ]
+        more = len(rows) > limit
+        return ExportPage(items=items, next_cursor=items[-1].session_id if more else None)
+
+    async def restore_session(self, item: SessionExport, *, overwrite: bool = False) -> bool:
+        """Write an exported session back with its tenant, `updated_at` and remaining ttl.
+
+        Capability `export`. Returns False (writing nothing) when the item has expired since
+        its export. Without `overwrite` it is written only if the session is absent
+        (atomically on a store with `revisions`), else `ConflictError`; with `overwrite` it
+        replaces what is there. The restored session's revision counts from the target's.
+        """
+        if not self.capabilities.export:
+            raise self._unsupported("export")
+        if not isinstance(item, SessionExport):
+            raise InvalidInput(f"restore_session takes a SessionExport, got {type(item).__name__}")
+        sid = validate_session_id(item.session_id)
+        tenant = validate_optional_tenant_id(item.tenant_id)
+        if item.state.session_id != sid or item.state.tenant_id != tenant:
+            raise InvalidInput(
+                f"session {sid!r}: the state's session_id/tenant_id differ from the export's"
+            )
+        ttl: float | None = None
+        if item.expires_at is not None:
+            if not self.capabilities.ttl:
+                raise self._unsupported("ttl")
+            remaining = (item.expires_at - utc_now()).total_seconds()
+            if remaining <= 0:
+                return False
+            ttl = validate_ttl(remaining)
+        updated_at = item.updated_at.astimezone(UTC)
+        raw = dump_state(item.state)
+        await self._ensure_ready()
+        if overwrite:
+            await self._write(sid, tenant, raw, ttl, updated_at=updated_at)
+            return True
+        if not self.capabilities.revisions:
+            # No compare-and-set: the best this store can do is look first.
+            if await self._read(sid) is not None:
+                raise ConflictError(sid, 0, 1)
+            await self._write(sid, tenant, raw, ttl, updated_at=updated_at)
+            return True
+        if await self._write_if(sid, tenant, raw, ttl, 0, updated_at=updated_at) is None:
+            raise ConflictError(sid, 0, await self._revision(sid))
+        return True
+
     # -- the hooks a backend implements (input already validated and encoded) ------------------
     async def _read(self, session_id: str) -> str | bytes | None:
         """The stored `dump_state` text of a live session, or None (missing or expired)."""
         raise NotImplementedError(f"{type(self).__name__} must implement _read")
 
     async def _write(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        *,
+        updated_at: datetime | None = None,
     ) -> None:
         """Store `raw` unconditionally: revision + 1 (1 when missing or expired).
 
         `ttl` is the seconds the session lives (None: forever); it is only ever set on a store
-        that advertises `ttl`. `updated_at` becomes now (`records.utc_now`).
+        that advertises `ttl`. The session's `updated_at` becomes `updated_at` (aware UTC;
+        only ever given on a store that advertises `export`), else now (`records.utc_now`).
         """
         raise NotImplementedError(f"{type(self).__name__} must implement _write")
 
     async def _write_if(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, expected: int
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        expected: int,
+        *,
+        updated_at: datetime | None = None,
     ) -> int | None:
         """Like `_write`, atomically only if the live revision is `expected` (0: missing).
 
@@ -317,6 +416,16 @@ class CheckpointStoreBase(StoreBase):
         Expired sessions may go too, uncounted. Capability `prune`.
         """
         raise self._unsupported("prune")
+
+    async def _export(
+        self, tenant_id: str | None, after: str | None, n: int
+    ) -> Sequence[ExportRow]:
+        """Like `_scan`, with each session's stored state and expiry (capability `export`).
+
+        Up to `n` live sessions with ids > `after`, in code-point order, of `tenant_id` when
+        given; `expires_at` None for a session without ttl.
+        """
+        raise self._unsupported("export")
 
     # -- argument rules -----------------------------------------------------------------------
     def _check_put_options(self, expected_revision: object, ttl: object) -> float | None:
@@ -409,12 +518,14 @@ class MemoryStoreBase(StoreBase):
     embedder's vectors checked and unit-normalized), connects once, calls one hook with
     validated input and builds the records and hits. A backend implements:
 
-    - `_insert(records)`: store prepared records (with unit vectors), all or none;
+    - `_insert(records, replace=False)`: store prepared records (with unit vectors), all or
+      none; with `replace` a record whose id exists is replaced (restores);
     - `_query(vector, k, session_id, filter)`: up to `k` `(record, cosine)` pairs, best first;
     - `_recent(session_id, limit)`: the session's `limit` newest records, oldest first;
     - optional, each behind its capability: `_lookup(id)`, `_forget(id)`,
-      `_prune(session_id, before)`, and `filter` (passed to `_query`) — an operation the
-      store does not advertise raises `UnsupportedCapability` here, before any hook runs.
+      `_prune(session_id, before)`, `_export(after, n)`, and `filter` (passed to `_query`)
+      — an operation the store does not advertise raises `UnsupportedCapability` here,
+      before any hook runs.
 
     The vector dimension is the embedder's `dim` when it declares one, else learned from the
     first vector it returns. A store whose layout depends on the dimension (a recorded
@@ -536,10 +647,134 @@ class MemoryStoreBase(StoreBase):
             return 0
         return await self._prune(sid, cut)
 
+    async def export_records(
+        self, *, after: str | None = None, limit: int = 500
+    ) -> ExportPage[RecordExport]:
+        """Every record of the namespace with its stored unit vector, in id (code point) order.
+
+        Records with ids > `after`; capability `export`. Pass `next_cursor` back as `after`.
+        """
+        self._require("export")
+        if after is not None:
+            after = validate_record_id(after)
+        limit = validate_limit(limit)
+        if not await self._holds_data():
+            return ExportPage(items=[])
+        rows = await self._export(after, limit + 1)
+        items = [
+            RecordExport(
+                id=r.id,
+                content=r.content,
+                session_id=r.session_id,
+                metadata=r.metadata,
+                ts=r.ts,
+                vector=vector if self._embeds else None,
+            )
+            for r, vector in rows[:limit]
+        ]
+        more = len(rows) > limit
+        return ExportPage(items=items, next_cursor=items[-1].id if more else None)
+
+    async def restore_records(
+        self, records: Sequence[RecordExport | MemoryRecord], *, reembed: bool = False
+    ) -> list[MemoryRecord]:
+        """Write records back keeping their ids, sessions, metadata and timestamps.
+
+        Capability `export`. A `RecordExport`'s vector is used (checked and unit-normalized)
+        when it has this store's dimension and `reembed` is False; otherwise the content is
+        embedded. A record whose id exists is replaced, so restoring twice changes nothing.
+        All or none; `InvalidInput` (before anything is written) on a bad record.
+        """
+        self._require("export")
+        checked: list[tuple[str, str, str | None, dict[str, Any], str, float]] = []
+        given: list[list[float] | None] = []
+        seen: set[str] = set()
+        for record in validate_items(records):
+            if not isinstance(record, MemoryRecord):
+                raise InvalidInput(
+                    f"restore_records takes MemoryRecord or RecordExport, "
+                    f"got {type(record).__name__}"
+                )
+            rid = validate_record_id(record.id)
+            if rid in seen:
+                raise InvalidInput(f"record id {rid!r} appears twice")
+            seen.add(rid)
+            metadata, metadata_json = encode_metadata(record.metadata)
+            checked.append(
+                (
+                    rid,
+                    validate_content(record.content),
+                    validate_optional_session_id(record.session_id),
+                    metadata,
+                    metadata_json,
+                    # Whole microseconds: what every backend keeps exactly.
+                    ts_from_us(to_epoch_us(record.ts)),
+                )
+            )
+            vector = getattr(record, "vector", None)
+            given.append(None if reembed or not vector else vector)
+        if not checked:
+            return []
+        vectors = await self._restore_vectors([c[1] for c in checked], given)
+        prepared = [
+            PreparedRecord(
+                id=rid,
+                content=content,
+                session_id=session_id,
+                metadata=metadata,
+                metadata_json=metadata_json,
+                ts=ts,
+                vector=vector,
+            )
+            for (rid, content, session_id, metadata, metadata_json, ts), vector in zip(
+                checked, vectors, strict=True
+            )
+        ]
+        await self._insert(prepared, replace=True)
+        return [p.record() for p in prepared]
+
+    async def _restore_vectors(
+        self, contents: list[str], given: list[list[float] | None]
+    ) -> list[list[float]]:
+        """The unit vector of each restored record: its own when it fits, else embedded."""
+        if not self._embeds:
+            await self._ensure_ready()
+            return [[] for _ in contents]
+        await self._ensure_ready()
+        dimension = self.dimension if self.dimension is not None else self._bound
+        out: list[list[float] | None] = []
+        for vector in given:
+            if vector is None or dimension is None or len(vector) != dimension:
+                out.append(None)
+            else:
+                out.append(validate_vector(vector, dimension))
+        missing = [i for i, v in enumerate(out) if v is None]
+        if missing:
+            embedded = await self._embed([contents[i] for i in missing])
+            for i, vector in zip(missing, embedded, strict=True):
+                out[i] = vector
+        elif dimension is not None:
+            await self._bind(dimension)
+        return [v for v in out if v is not None]
+
     # -- hooks: what a backend implements -------------------------------------------------------
-    async def _insert(self, records: list[PreparedRecord]) -> None:
-        """Store validated, embedded records (never an empty list), all or none."""
+    async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
+        """Store validated, embedded records (never an empty list), all or none.
+
+        With `replace` (restores), a record whose id exists is replaced, its vector too;
+        without it ids are fresh.
+        """
         raise NotImplementedError
+
+    async def _export(
+        self, after: str | None, n: int
+    ) -> Sequence[tuple[MemoryRecord, list[float] | None]]:
+        """Up to `n` records with ids > `after` (all when None), in code-point order of id.
+
+        Each with its stored unit vector (None for a store that embeds nothing).
+        Capability `export`.
+        """
+        raise self._unsupported("export")
 
     async def _query(
         self, vector: list[float], k: int, session_id: str | None, filter: Filter | None

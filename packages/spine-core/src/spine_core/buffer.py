@@ -45,7 +45,7 @@ class BufferMemory(MemoryStoreBase):
         record, metadata_json = row
         return record.model_copy(update={"metadata": json.loads(metadata_json)})
 
-    async def _insert(self, records: list[PreparedRecord]) -> None:
+    async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
         self._rows += [(p.record(), p.metadata_json) for p in records]
 
     async def _query(

@@ -45,6 +45,7 @@ class Capability(StrEnum):
     FILTER = "filter"
     PERSISTENT = "persistent"
     APPROXIMATE = "approximate"
+    EXPORT = "export"
     CONCURRENT_WRITERS = "concurrent_writers"
     DURABLE = "durable"
     ENCRYPTION = "encryption"
@@ -55,6 +56,7 @@ CHECKPOINT_OPERATIONS: tuple[Capability, ...] = (
     Capability.TTL,
     Capability.LIST_SESSIONS,
     Capability.PRUNE,
+    Capability.EXPORT,
 )
 """Optional checkpoint operations (a store advertising all of them is "full")."""
 MEMORY_OPERATIONS: tuple[Capability, ...] = (
@@ -63,6 +65,7 @@ MEMORY_OPERATIONS: tuple[Capability, ...] = (
     Capability.PRUNE,
     Capability.SAVE_MANY,
     Capability.FILTER,
+    Capability.EXPORT,
 )
 """Optional memory operations (a store advertising all of them is "full")."""
 CHECKPOINT_OPTIONAL: tuple[Capability, ...] = CHECKPOINT_OPERATIONS
@@ -111,6 +114,9 @@ class CheckpointCapabilities(_Capabilities):
     ttl: bool = False
     list_sessions: bool = False
     prune: bool = False
+    export: bool = False
+    """`export_sessions` lists every live session with what rebuilds it; `restore_session`
+    writes one back keeping its id, tenant, `updated_at` and remaining ttl."""
 
     @classmethod
     def optional_names(cls) -> tuple[Capability, ...]:
@@ -128,6 +134,9 @@ class MemoryCapabilities(_Capabilities):
     filter: bool = False
     persistent: bool = False
     approximate: bool = False
+    export: bool = False
+    """`export_records` lists every record with its stored vector; `restore_records` writes
+    records back keeping their ids, sessions, metadata and timestamps."""
 
     @classmethod
     def optional_names(cls) -> tuple[Capability, ...]:

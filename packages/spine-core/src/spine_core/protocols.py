@@ -10,22 +10,24 @@ operation, which raises `UnsupportedCapability` unless the store advertises it i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Protocol, Self, runtime_checkable
+from datetime import UTC, datetime
+from typing import Generic, Protocol, Self, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from .capabilities import CheckpointCapabilities, MemoryCapabilities
-from .records import MemoryHit, MemoryItem, MemoryRecord
+from .records import MemoryHit, MemoryItem, MemoryRecord, RecordExport
 from .state import State
 
 __all__ = [
     "BatchEmbedder",
     "CheckpointStore",
     "Embedder",
+    "ExportPage",
     "ManagedCheckpointStore",
     "ManagedMemory",
     "Memory",
+    "SessionExport",
     "SessionInfo",
     "SessionPage",
 ]
@@ -102,6 +104,44 @@ class SessionPage(BaseModel):
     next_cursor: str | None = None
 
 
+class SessionExport(BaseModel):
+    """A live session with everything needed to rebuild it elsewhere (capability `export`).
+
+    `updated_at` and `expires_at` are aware UTC datetimes; `expires_at` is None for a session
+    that never expires. `revision` is the source's, for information: a restore starts anew.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    tenant_id: str | None = None
+    state: State
+    revision: int | None = None
+    updated_at: datetime
+    expires_at: datetime | None = None
+
+    @field_validator("updated_at", "expires_at")
+    @classmethod
+    def _aware_utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("must be timezone-aware")
+        return value.astimezone(UTC)
+
+
+_Item = TypeVar("_Item")
+
+
+class ExportPage(BaseModel, Generic[_Item]):
+    """One page of an export; pass `next_cursor` back as `after` for the next (None: done)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[_Item]
+    next_cursor: str | None = None
+
+
 @runtime_checkable
 class Memory(Protocol):
     """Semantic memory: save text, search by meaning, load a session's recent records."""
@@ -162,6 +202,19 @@ class ManagedCheckpointStore(CheckpointStore, _Managed, Protocol):
         """Delete sessions not updated since `before`; how many (capability `prune`)."""
         ...
 
+    async def export_sessions(
+        self, *, tenant_id: str | None = None, after: str | None = None, limit: int = 100
+    ) -> ExportPage[SessionExport]:
+        """Live sessions with their states, in id order after `after` (capability `export`)."""
+        ...
+
+    async def restore_session(self, item: SessionExport, *, overwrite: bool = False) -> bool:
+        """Write an exported session back as it was (capability `export`).
+
+        False when it has expired since; `ConflictError` when present, unless `overwrite`.
+        """
+        ...
+
 
 class ManagedMemory(Memory, _Managed, Protocol):
     """What `open_memory` returns: a lifecycle and every optional operation.
@@ -204,4 +257,16 @@ class ManagedMemory(Memory, _Managed, Protocol):
 
     async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
         """Save many records, all or none (capability `save_many`)."""
+        ...
+
+    async def export_records(
+        self, *, after: str | None = None, limit: int = 500
+    ) -> ExportPage[RecordExport]:
+        """Records with their vectors, in id order after `after` (capability `export`)."""
+        ...
+
+    async def restore_records(
+        self, records: Sequence[RecordExport | MemoryRecord], *, reembed: bool = False
+    ) -> list[MemoryRecord]:
+        """Write exported records back keeping ids and timestamps (capability `export`)."""
         ...

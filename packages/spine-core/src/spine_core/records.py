@@ -18,6 +18,7 @@ __all__ = [
     "MemoryHit",
     "MemoryItem",
     "MemoryRecord",
+    "RecordExport",
     "epoch_seconds",
     "from_epoch_us",
     "matches_filter",
@@ -65,6 +66,15 @@ class MemoryRecord(BaseModel):
         if not math.isfinite(value):
             raise ValueError("ts must be a finite number of seconds")
         return value
+
+
+class RecordExport(MemoryRecord):
+    """A record as exported (capability `export`): the record plus its stored unit vector.
+
+    `vector` is None for a store that embeds nothing.
+    """
+
+    vector: list[float] | None = None
 
 
 class MemoryHit(BaseModel):

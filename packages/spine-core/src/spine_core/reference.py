@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import heapq
 import time
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from .base import CheckpointStoreBase, Filter, MemoryStoreBase, PreparedRecord, ScanRow
+from .base import (
+    CheckpointStoreBase,
+    ExportRow,
+    Filter,
+    MemoryStoreBase,
+    PreparedRecord,
+    ScanRow,
+)
 from .capabilities import CheckpointCapabilities, MemoryCapabilities, Topology
 from .embedding import HashEmbedder
 from .protocols import Embedder
@@ -46,7 +54,9 @@ class InMemoryCheckpointStore(CheckpointStoreBase):
 
     backend: ClassVar[str] = "memory"
     topology: Topology = "in-process"
-    capabilities = CheckpointCapabilities(revisions=True, ttl=True, list_sessions=True, prune=True)
+    capabilities = CheckpointCapabilities(
+        revisions=True, ttl=True, list_sessions=True, prune=True, export=True
+    )
 
     def __init__(self, *, namespace: str = "default", default_ttl: float | None = None) -> None:
         from .validation import validate_namespace
@@ -81,17 +91,31 @@ class InMemoryCheckpointStore(CheckpointStoreBase):
         return None if entry is None else entry.raw
 
     async def _write(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        *,
+        updated_at: datetime | None = None,
     ) -> None:
-        self._store(session_id, tenant_id, raw, ttl, self._revision_now(session_id) + 1)
+        revision = self._revision_now(session_id) + 1
+        self._store(session_id, tenant_id, raw, ttl, revision, updated_at)
 
     async def _write_if(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, expected: int
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        expected: int,
+        *,
+        updated_at: datetime | None = None,
     ) -> int | None:
         # No await between the read and the write: atomic on the event loop.
         if self._revision_now(session_id) != expected:
             return None
-        return self._store(session_id, tenant_id, raw, ttl, expected + 1)
+        return self._store(session_id, tenant_id, raw, ttl, expected + 1, updated_at)
 
     async def _remove(self, session_id: str) -> None:
         self._data.pop(session_id, None)
@@ -110,6 +134,20 @@ class InMemoryCheckpointStore(CheckpointStoreBase):
         rows = [(sid, self._data[sid]) for sid in ids]
         return [(sid, e.tenant_id, e.updated_at, e.revision) for sid, e in rows]
 
+    async def _export(self, tenant_id: str | None, after: str | None, n: int) -> list[ExportRow]:
+        rows = await self._scan(tenant_id, after, n)
+        now_wall, now_mono = utc_now(), time.monotonic()
+        out: list[ExportRow] = []
+        for sid, tenant, updated, revision in rows:
+            entry = self._data[sid]
+            expires = (
+                None
+                if entry.expires_at is None
+                else now_wall + timedelta(seconds=entry.expires_at - now_mono)
+            )
+            out.append((sid, tenant, updated, revision, entry.raw, expires))
+        return out
+
     async def _prune(self, before: datetime) -> int:
         stale = [sid for sid, e in self._data.items() if e.updated_at < before]
         for sid in stale:
@@ -121,10 +159,17 @@ class InMemoryCheckpointStore(CheckpointStoreBase):
         return 0 if entry is None else entry.revision
 
     def _store(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, revision: int
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        revision: int,
+        updated_at: datetime | None,
     ) -> int:
         expires_at = None if ttl is None else time.monotonic() + ttl
-        self._data[session_id] = _Entry(raw, revision, tenant_id, utc_now(), expires_at)
+        when = updated_at if updated_at is not None else utc_now()
+        self._data[session_id] = _Entry(raw, revision, tenant_id, when, expires_at)
         return revision
 
 
@@ -143,7 +188,7 @@ class InMemoryVectorMemory(MemoryStoreBase):
     backend: ClassVar[str] = "vector"
     topology: Topology = "in-process"
     capabilities = MemoryCapabilities(
-        get=True, forget=True, prune=True, save_many=True, filter=True
+        get=True, forget=True, prune=True, save_many=True, filter=True, export=True
     )
 
     def __init__(
@@ -169,9 +214,16 @@ class InMemoryVectorMemory(MemoryStoreBase):
 
         return row.record.model_copy(update={"metadata": json.loads(row.metadata_json)})
 
-    async def _insert(self, records: list[PreparedRecord]) -> None:
+    async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
+        # A dict keyed by id: a restored record replaces its namesake either way.
         for p in records:
             self._rows[p.id] = _Row(p.record(), p.vector, p.metadata_json)
+
+    async def _export(
+        self, after: str | None, n: int
+    ) -> Sequence[tuple[MemoryRecord, list[float] | None]]:
+        ids = heapq.nsmallest(n, (rid for rid in self._rows if after is None or rid > after))
+        return [(self._copy(self._rows[rid]), list(self._rows[rid].vector)) for rid in ids]
 
     async def _query(
         self, vector: list[float], k: int, session_id: str | None, filter: Filter | None

@@ -40,7 +40,8 @@ from .capabilities import (
 )
 from .codec import dump_state, load_metadata, load_state
 from .lazy import lazy_exports
-from .protocols import Embedder, SessionInfo, SessionPage
+from .protocols import Embedder, ExportPage, SessionExport, SessionInfo, SessionPage
+from .records import RecordExport
 from .redact import redact_secrets, redact_text, redact_url
 from .registry import ENTRY_POINT_GROUP
 from .retry import retry_transient
@@ -87,9 +88,12 @@ __all__ = [
     "Capability",
     "CheckpointCapabilities",
     "Embedder",
+    "ExportPage",
     "Health",
     "Kind",
     "MemoryCapabilities",
+    "RecordExport",
+    "SessionExport",
     "SessionInfo",
     "SessionPage",
     "StoreInfo",
