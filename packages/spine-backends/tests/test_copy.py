@@ -458,3 +458,48 @@ async def test_spinekit_sources_copy_without_changing_them(
             (prefix + "r2").encode(),
         ]
         client.delete(prefix + "r1", prefix + "r2")
+
+
+class _Stop(Exception):
+    pass
+
+
+async def test_resume_after_a_failure_continues_after_the_cursor(tmp_path: Path) -> None:
+    from spine_core import InMemoryCheckpointStore
+
+    source, target = InMemoryCheckpointStore(), InMemoryCheckpointStore()
+    await _fill_checkpoints(source, 10)
+    calls = 0
+
+    def fail_on_third_page(event: CopyProgress) -> None:
+        nonlocal calls
+        calls += 1
+        if event.phase == "copy" and event.done == 6:
+            raise _Stop
+
+    state = tmp_path / "state.json"
+    with pytest.raises(_Stop):
+        await copy(source, target, page_size=3, state_path=state, progress=fail_on_third_page)
+    assert json.loads(state.read_text())["cursor"] == "s005"
+    # The target gets a session of its own meanwhile: the resumed copy reports it.
+    await target.put(State(session_id="s008", step=-1))
+    report = await copy(source, target, page_size=3, state_path=state, resume=True)
+    [part] = report.kinds
+    assert part.resumed_from == "s005"
+    assert (part.read, part.copied, part.conflicts, part.conflict_ids) == (10, 9, 1, ["s008"])
+    assert not report.ok
+    # Without resume, a second run starts over: what it wrote before is "already there".
+    again = await copy(source, target, page_size=3, state_path=state)
+    assert (again.kinds[0].unchanged, again.kinds[0].conflicts) == (9, 1)
+
+
+async def test_bad_arguments_raise_before_any_io() -> None:
+    from spine_core import InMemoryCheckpointStore, InvalidInput
+
+    store = InMemoryCheckpointStore()
+    with pytest.raises(InvalidInput):
+        await copy(store, store)
+    with pytest.raises(InvalidInput):
+        await copy("memory", "sqlite:///x.db", page_size=0)
+    with pytest.raises(InvalidInput):
+        await copy("memory", "sqlite:///x.db", since=datetime(2024, 1, 1))  # naive
