@@ -13,7 +13,7 @@ from typing import Any
 
 from spine_core.errors import ConfigError
 from spine_core.records import utc_now
-from spine_core.spi import ScanRow
+from spine_core.spi import ExportRow, ScanRow
 
 from ._sqlite import (
     Migration,
@@ -164,6 +164,13 @@ _LIST = """SELECT session_id, tenant_id, updated_at, revision FROM spine_checkpo
     {tenant} ORDER BY session_id LIMIT ?4"""
 _LIST_ALL = _LIST.format(tenant="")
 _LIST_TENANT = _LIST.format(tenant="AND tenant_id = ?5")
+# The primary key (namespace, session_id) makes this a keyset range scan at any size.
+_EXPORT = """SELECT session_id, tenant_id, updated_at, revision, state, expires_at
+    FROM spine_checkpoints
+    WHERE namespace = ?1 AND session_id > ?2 AND (expires_at IS NULL OR expires_at > ?3)
+    {tenant} ORDER BY session_id LIMIT ?4"""
+_EXPORT_ALL = _EXPORT.format(tenant="")
+_EXPORT_TENANT = _EXPORT.format(tenant="AND tenant_id = ?5")
 
 
 class Engine:
@@ -190,15 +197,29 @@ class Engine:
     def ping(self) -> None:
         self.conn.execute("SELECT 1").fetchone()
 
-    def write(self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None) -> None:
+    def write(
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        updated_at: datetime | None = None,
+    ) -> None:
         now = time.time()
-        self.conn.execute(_PUT, (*self._params(session_id, tenant_id, raw, ttl, now), now))
+        params = self._params(session_id, tenant_id, raw, ttl, now, updated_at)
+        self.conn.execute(_PUT, (*params, now))
 
     def write_if(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, expected: int
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        expected: int,
+        updated_at: datetime | None = None,
     ) -> int | None:
         now = time.time()
-        params = self._params(session_id, tenant_id, raw, ttl, now)
+        params = self._params(session_id, tenant_id, raw, ttl, now, updated_at)
         if expected == 0:
             cursor = self.conn.execute(_CREATE, (*params, now))
         else:
@@ -206,10 +227,17 @@ class Engine:
         return expected + 1 if cursor.rowcount == 1 else None
 
     def _params(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, now: float
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        now: float,
+        updated_at: datetime | None = None,
     ) -> tuple[Any, ...]:
         expires_at = None if ttl is None else now + ttl
-        return (self.namespace, session_id, tenant_id, utc_now().timestamp(), expires_at, raw)
+        updated = (utc_now() if updated_at is None else updated_at).timestamp()
+        return (self.namespace, session_id, tenant_id, updated, expires_at, raw)
 
     def read(self, session_id: str) -> str | bytes | None:
         row = self.conn.execute(_GET, (self.namespace, session_id)).fetchone()
@@ -251,6 +279,26 @@ class Engine:
         return [
             (sid, tenant, datetime.fromtimestamp(updated_at, UTC), revision)
             for sid, tenant, updated_at, revision in rows
+        ]
+
+    def export(self, tenant_id: str | None, after: str | None, n: int) -> list[ExportRow]:
+        start = "" if after is None else after
+        if tenant_id is None:
+            rows = self.conn.execute(_EXPORT_ALL, (self.namespace, start, time.time(), n))
+        else:
+            rows = self.conn.execute(
+                _EXPORT_TENANT, (self.namespace, start, time.time(), n, tenant_id)
+            )
+        return [
+            (
+                sid,
+                tenant,
+                datetime.fromtimestamp(updated_at, UTC),
+                revision,
+                state,
+                None if expires_at is None else datetime.fromtimestamp(expires_at, UTC),
+            )
+            for sid, tenant, updated_at, revision, state, expires_at in rows
         ]
 
     def prune(self, before: datetime) -> int:

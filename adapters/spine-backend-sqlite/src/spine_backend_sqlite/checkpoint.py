@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from spine_core.spi import (
     CheckpointCapabilities,
     CheckpointStoreBase,
+    ExportRow,
     ScanRow,
     Topology,
     validate_namespace,
@@ -30,6 +31,7 @@ def _capabilities(target: Target) -> CheckpointCapabilities:
             ttl=True,
             list_sessions=True,
             prune=True,
+            export=True,
             details={
                 "storage": "in-memory database private to this store object",
                 "sharing": "two stores opened on sqlite:// never share data",
@@ -41,6 +43,7 @@ def _capabilities(target: Target) -> CheckpointCapabilities:
         ttl=True,
         list_sessions=True,
         prune=True,
+        export=True,
         concurrent_writers=True,
         durable=True,
         details={
@@ -77,7 +80,7 @@ class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
     """Checkpoints in a SQLite file (or a private in-memory database).
 
     Every optional capability: revisions with cross-process compare-and-set, ttl,
-    list_sessions and prune. All SQLite work runs on one worker thread per store, so the
+    list_sessions, prune and export. All SQLite work runs on one worker thread per store, so the
     event loop never waits on disk or on another process's write lock.
 
     `SQLiteCheckpoint()` uses the file `spine.db` in the working directory, as spinekit's
@@ -91,7 +94,9 @@ class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
     topology: Topology = "embedded"
     # What every instance offers, whatever its file; an instance adds what its own target
     # gives (durability, concurrent writers, details).
-    capabilities = CheckpointCapabilities(revisions=True, ttl=True, list_sessions=True, prune=True)
+    capabilities = CheckpointCapabilities(
+        revisions=True, ttl=True, list_sessions=True, prune=True, export=True
+    )
     _url_options = _URL_OPTIONS
 
     def __init__(
@@ -117,15 +122,31 @@ class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
         return await self._runner.call(self._runner.engine.read, session_id)
 
     async def _write(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        *,
+        updated_at: datetime | None = None,
     ) -> None:
-        await self._runner.call(self._runner.engine.write, session_id, tenant_id, raw, ttl)
+        engine = self._runner.engine
+        await self._runner.call(engine.write, session_id, tenant_id, raw, ttl, updated_at)
 
     async def _write_if(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, expected: int
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        expected: int,
+        *,
+        updated_at: datetime | None = None,
     ) -> int | None:
         engine = self._runner.engine
-        return await self._runner.call(engine.write_if, session_id, tenant_id, raw, ttl, expected)
+        return await self._runner.call(
+            engine.write_if, session_id, tenant_id, raw, ttl, expected, updated_at
+        )
 
     async def _remove(self, session_id: str) -> None:
         await self._runner.call(self._runner.engine.delete, session_id)
@@ -138,3 +159,6 @@ class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
 
     async def _prune(self, before: datetime) -> int:
         return await self._runner.call(self._runner.engine.prune, before)
+
+    async def _export(self, tenant_id: str | None, after: str | None, n: int) -> list[ExportRow]:
+        return await self._runner.call(self._runner.engine.export, tenant_id, after, n)

@@ -76,6 +76,11 @@ _LOAD = (
     f"SELECT {_COLUMNS} FROM spine_memory WHERE namespace = ? AND session_id = ? "
     "ORDER BY ts DESC, id DESC LIMIT ?"
 )
+_EXPORT = (
+    f"SELECT {_COLUMNS}, vector FROM spine_memory WHERE namespace = ? AND id > ? "
+    "ORDER BY id LIMIT ?"
+)
+"""A keyset range over the unique index (namespace, id): one seek per page at any size."""
 _FETCH_CHUNK = 500
 
 Row = tuple[str, str | None, str, str, float]
@@ -168,7 +173,12 @@ class _Engine:
         cache.version = after
         return cache
 
-    def insert(self, rows: list[tuple[str, str | None, float, str, str]], vectors: Any) -> None:
+    def insert(
+        self,
+        rows: list[tuple[str, str | None, float, str, str]],
+        vectors: Any,
+        replace: bool = False,
+    ) -> None:
         import numpy as np
 
         from ._cache import BLOB_DTYPE
@@ -176,8 +186,16 @@ class _Engine:
         matrix = np.asarray(vectors, dtype=np.float32)
         blobs = matrix.astype(BLOB_DTYPE, copy=False)
         conn, ns = self.conn, self.namespace
+        replaced: list[int] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if replace:
+                # A restore: the namesakes go in the same transaction, all or nothing.
+                replaced = self._seqs_of([r[0] for r in rows])
+                for i in range(0, len(replaced), _FETCH_CHUNK):
+                    chunk = replaced[i : i + _FETCH_CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    conn.execute(f"DELETE FROM spine_memory WHERE seq IN ({marks})", chunk)
             # Under the write lock, so these are exactly the seqs AUTOINCREMENT would pick.
             last = conn.execute(_NEXT_SEQ).fetchone()
             first = 1 if last is None else int(last[0]) + 1
@@ -191,13 +209,29 @@ class _Engine:
                     )
                 ],
             )
-            before, after = self._commit_write(deleted=False)
+            before, after = self._commit_write(deleted=bool(replaced))
         except BaseException:
             rollback_quietly(conn)
             raise
         cache = self._own_write(before, after)
         if cache is not None:
+            if replaced:
+                cache.remove(replaced)
             cache.append(list(seqs), [r[1] for r in rows], matrix)
+
+    def _seqs_of(self, ids: list[str]) -> list[int]:
+        seqs: list[int] = []
+        for i in range(0, len(ids), _FETCH_CHUNK):
+            chunk = ids[i : i + _FETCH_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            seqs += [
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT seq FROM spine_memory WHERE namespace = ? AND id IN ({marks})",
+                    [self.namespace, *chunk],
+                )
+            ]
+        return seqs
 
     def _delete_where(self, where: str, params: Sequence[Any]) -> int:
         conn = self.conn
@@ -242,6 +276,22 @@ class _Engine:
         rows: list[Row] = self.conn.execute(_LOAD, (self.namespace, session_id, limit)).fetchall()
         rows.reverse()
         return rows
+
+    def export(self, after: str | None, n: int) -> list[tuple[Row, list[float]]]:
+        import numpy as np
+
+        from ._cache import BLOB_DTYPE
+
+        start = "" if after is None else after  # record ids are never empty
+        return [
+            (
+                (rid, sid, content, meta, ts),
+                np.frombuffer(blob, dtype=BLOB_DTYPE).astype(np.float64).tolist(),
+            )
+            for rid, sid, content, meta, ts, blob in self.conn.execute(
+                _EXPORT, (self.namespace, start, n)
+            )
+        ]
 
     def search(
         self,
@@ -345,6 +395,7 @@ def _capabilities(target: Target) -> MemoryCapabilities:
             prune=True,
             save_many=True,
             filter=True,
+            export=True,
             details={
                 **common,
                 "storage": "in-memory database private to this store object",
@@ -357,6 +408,7 @@ def _capabilities(target: Target) -> MemoryCapabilities:
         prune=True,
         save_many=True,
         filter=True,
+        export=True,
         persistent=True,
         concurrent_writers=True,
         durable=True,
@@ -396,7 +448,7 @@ class SQLiteMemory(SQLiteStoreMixin, MemoryStoreBase):
     # What every instance offers, whatever its file; an instance adds what its own target
     # gives (persistence, durability, concurrent writers, details).
     capabilities = MemoryCapabilities(
-        get=True, forget=True, prune=True, save_many=True, filter=True
+        get=True, forget=True, prune=True, save_many=True, filter=True, export=True
     )
     _url_options = _URL_OPTIONS
 
@@ -420,10 +472,17 @@ class SQLiteMemory(SQLiteStoreMixin, MemoryStoreBase):
         stored = await self._runner.call(self._runner.engine.claim, self.embedder_name, dimension)
         self._check_embedder(*stored, dimension)
 
-    async def _insert(self, records: list[PreparedRecord]) -> None:
+    async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
         # One transaction: all or nothing.
         rows = [(p.id, p.session_id, p.ts, p.metadata_json, p.content) for p in records]
-        await self._runner.call(self._runner.engine.insert, rows, [p.vector for p in records])
+        vectors = [p.vector for p in records]
+        await self._runner.call(self._runner.engine.insert, rows, vectors, replace)
+
+    async def _export(
+        self, after: str | None, n: int
+    ) -> Sequence[tuple[MemoryRecord, list[float] | None]]:
+        rows = await self._runner.call(self._runner.engine.export, after, n)
+        return [(_record(row), vector) for row, vector in rows]
 
     async def _query(
         self, vector: list[float], k: int, session_id: str | None, filter: Filter | None

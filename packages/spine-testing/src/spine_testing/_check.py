@@ -110,6 +110,7 @@ _Group = Literal[
     "filter",
     "persistent",
     "approximate",
+    "export",
 ]
 
 

@@ -10,7 +10,15 @@ import math
 from functools import partial
 from typing import Any
 
-from spine_core import CheckpointCapabilities, InvalidInput, Message, Role, State, dump_state
+from spine_core import (
+    CheckpointCapabilities,
+    InvalidInput,
+    Message,
+    Role,
+    SessionExport,
+    State,
+    dump_state,
+)
 from spine_testing._check import check
 from spine_testing.checks import _common
 from spine_testing.checks._data import (
@@ -354,10 +362,16 @@ async def capabilities_descriptor(ctx: CheckContext) -> None:
             "revisions": ("revision", None),
             "list_sessions": ("list_sessions", None),
             "prune": ("prune", None),
+            "export": ("export_sessions", None),
         },
     )
     store = await ctx.store()
     caps = ctx.caps
+    if caps.export:
+        expect(
+            callable(getattr(store, "restore_session", None)),
+            "'export' is advertised but the store has no restore_session() method",
+        )
     for capability in ("revisions", "ttl"):
         if getattr(caps, capability):
             keyword = "expected_revision" if capability == "revisions" else "ttl"
@@ -387,6 +401,12 @@ async def unadvertised_ops_raise(ctx: CheckContext) -> None:
     if not caps.prune:
         # Year 2000: even a store that wrongly prunes deletes nothing anyone wrote.
         await _common.must_refuse(store, "prune", (), {"before": utc(2000)}, "prune")
+    if not caps.export:
+        await _common.must_refuse(store, "export_sessions", (), {"limit": 1}, "export")
+        item = SessionExport(session_id=sid, state=State(session_id=sid), updated_at=utc(2000))
+        await _common.must_refuse(store, "restore_session", (item,), {}, "export")
+        got = await store.get(sid)
+        expect(got is None, "a refused restore_session wrote the session")
     if caps.advertised() == frozenset(CheckpointCapabilities.optional_names()):
         ctx.note("every optional operation is advertised")
 

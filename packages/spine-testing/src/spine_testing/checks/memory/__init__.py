@@ -7,8 +7,8 @@ kit computes itself from the store's embedder (the kit passes `HashEmbedder` exp
 
 # Importing a module registers its checks; this order is the order checks are listed and run.
 # isort: off
-from . import base, lookup, prune, batch, filter, persistence, ann
+from . import base, lookup, prune, batch, filter, persistence, ann, export
 
 # isort: on
 
-__all__ = ["ann", "base", "batch", "filter", "lookup", "persistence", "prune"]
+__all__ = ["ann", "base", "batch", "export", "filter", "lookup", "persistence", "prune"]

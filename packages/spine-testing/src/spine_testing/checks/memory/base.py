@@ -24,6 +24,7 @@ from spine_core import (
     MemoryRecord,
     cosine,
 )
+from spine_core.capabilities import MEMORY_OPERATIONS
 from spine_core.embedding import embed_texts
 from spine_core.validation import MAX_JSON_DEPTH
 from spine_testing._check import check
@@ -443,8 +444,15 @@ async def capabilities_descriptor(ctx: CheckContext) -> None:
             "prune": ("prune", None),
             "save_many": ("save_many", None),
             "filter": ("search", "filter"),
+            "export": ("export_records", None),
         },
     )
+    if ctx.advertises("export"):
+        store = await ctx.store()
+        expect(
+            callable(getattr(store, "restore_records", None)),
+            "'export' is advertised but the store has no restore_records() method",
+        )
 
 
 @check("memory", "honesty")
@@ -468,10 +476,14 @@ async def unadvertised_ops_raise(ctx: CheckContext) -> None:
         await _common.must_refuse(
             memory, "search", (kept.content,), {"filter": {"x": 1}, "session_id": sid}, "filter"
         )
+    if not caps.export:
+        await _common.must_refuse(memory, "export_records", (), {"limit": 1}, "export")
+        copy = MemoryRecord(id=kept.id, content=f"{token} restored", session_id=sid)
+        await _common.must_refuse(memory, "restore_records", ([copy],), {}, "export")
     expect_equal(
         [r.id for r in await memory.load(sid)], [kept.id], "the session after refused operations"
     )
-    if all(getattr(caps, c) for c in ("get", "forget", "prune", "save_many", "filter")):
+    if all(getattr(caps, c) for c in MEMORY_OPERATIONS):
         ctx.note("every optional operation is advertised")
 
 
