@@ -55,6 +55,9 @@ SAMPLE_SIZE = 25
 MAX_LISTED = 100
 """Conflicting ids / mismatches kept in the report (the counts are complete)."""
 
+MAX_GROUPS = 50_000
+"""Groups counted while copying; beyond that, verification counts the source again."""
+
 _STATE_VERSION = 1
 _KINDS: tuple[Kind, ...] = get_args(Kind)
 
@@ -355,6 +358,9 @@ class _Run:
         self.cursor: str | None = None
         self.sample: list[str] = []
         self.seen = 0
+        # Source items per session (memory) / tenant (checkpoints), counted as they are copied
+        # so verification need not read the source again; None when there are too many groups.
+        self.groups: Counter[str] | None = Counter()
         self.delay = float(os.environ.get(PAGE_DELAY_ENV, "0") or 0)
         if state is not None:
             self.cursor = state.get("cursor")
@@ -363,6 +369,8 @@ class _Run:
             self.report.conflict_ids = list(state.get("conflict_ids", []))
             self.sample = list(state.get("sample", []))
             self.seen = int(state.get("seen", 0))
+            groups = state.get("groups")
+            self.groups = None if groups is None else Counter(groups)
             self.report.resumed_from = self.cursor
 
     async def _tell(self, phase: Phase, done: int, total: int | None = None) -> None:
@@ -402,6 +410,7 @@ class _Run:
                 "conflict_ids": r.conflict_ids,
                 "sample": self.sample,
                 "seen": self.seen,
+                "groups": None if self.groups is None else dict(self.groups),
                 "updated_at": datetime.now(UTC).isoformat(),
             },
         )
@@ -489,6 +498,7 @@ class _Run:
                 # The target holds it already: the same state (this copy wrote it before an
                 # interruption, or a copy ran before) is no conflict; another state is.
                 held = await self.target.get(item.session_id)
+                self._tally(item.tenant_id)
                 if held is not None and _same_session(held, item):
                     r.unchanged += 1
                     self._keep_sample(item.session_id)
@@ -499,6 +509,7 @@ class _Run:
                 continue
             if written:
                 r.copied += 1
+                self._tally(item.tenant_id)
                 self._keep_sample(item.session_id)
             else:
                 r.expired += 1
@@ -518,21 +529,35 @@ class _Run:
         if reembed:
             r.reembedded += len(chosen)
         for item in chosen:
+            self._tally(item.session_id)
             self._keep_sample(item.id)
+
+    def _tally(self, group: str | None) -> None:
+        if self.groups is None:
+            return
+        self.groups[group or ""] += 1
+        if len(self.groups) > MAX_GROUPS:
+            self.groups = None
 
     # -- verification ----------------------------------------------------------------------------
     async def verify(self) -> None:
         r = self.report
         await self._tell("verify", 0, None)
-        r.source_counts = await self._group_counts(self.source, filtered=True)
-        if callable(
+        exports = callable(
             getattr(
                 self.target,
                 "export_sessions" if self.kind == "checkpoint" else "export_records",
                 None,
             )
-        ):
-            mine = await self._group_counts(self.target, filtered=False)
+        )
+        theirs = self._group_counts(self.target, filtered=False) if exports else _nothing()
+        if self.groups is not None:
+            r.source_counts, mine = dict(self.groups), await theirs
+        else:  # too many groups to keep while copying: count the source again, alongside
+            r.source_counts, mine = await asyncio.gather(
+                self._group_counts(self.source, filtered=True), theirs
+            )
+        if exports:
             r.target_counts = {group: mine.get(group, 0) for group in r.source_counts}
             for group, expected in sorted(r.source_counts.items()):
                 found = r.target_counts[group]
@@ -599,6 +624,10 @@ class _Run:
             r.sampled += 1
             if not same:
                 self._mismatch(f"{item_id}: differs after the copy")
+
+
+async def _nothing() -> dict[str, int]:
+    return {}
 
 
 def _state_equal(a: Any, b: Any) -> bool:
