@@ -230,6 +230,20 @@ class Queries:
             f"{select} WHERE c.namespace = %(ns)s AND c.tenant_id = %(tenant)s"
             f" AND c.session_id > %(after)s AND {_LIVE} ORDER BY c.session_id LIMIT %(limit)s"
         )
+        # Export: the list statements with the state and expiry; a range scan of the primary
+        # key (namespace, session_id) or the tenant index, so a page costs the same at 1M.
+        export = (
+            "SELECT c.session_id, c.tenant_id, c.updated_at, c.revision, c.state::text,"
+            " c.expires_at FROM {t} AS c"
+        )
+        self.export = q(
+            f"{export} WHERE c.namespace = %(ns)s AND c.session_id > %(after)s AND {_LIVE}"
+            " ORDER BY c.session_id LIMIT %(limit)s"
+        )
+        self.export_tenant = q(
+            f"{export} WHERE c.namespace = %(ns)s AND c.tenant_id = %(tenant)s"
+            f" AND c.session_id > %(after)s AND {_LIVE} ORDER BY c.session_id LIMIT %(limit)s"
+        )
         # Expired rows go too (they already read as missing); only the stale ones are counted.
         self.prune = q(
             "DELETE FROM {t} AS c WHERE c.namespace = %(ns)s"

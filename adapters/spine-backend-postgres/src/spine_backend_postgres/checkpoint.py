@@ -10,6 +10,7 @@ from spine_core.records import utc_now
 from spine_core.spi import (
     CheckpointCapabilities,
     CheckpointStoreBase,
+    ExportRow,
     ScanRow,
     Topology,
     validate_namespace,
@@ -113,6 +114,7 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
             ttl=True,
             list_sessions=True,
             prune=True,
+            export=True,
             concurrent_writers=True,
             durable=True,
             details={
@@ -161,29 +163,48 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
         return None if row is None else str(row[0])
 
     async def _write(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        *,
+        updated_at: datetime | None = None,
     ) -> None:
-        await self._change(self._q.put, self._params(session_id, tenant_id, raw, ttl))
+        params = self._params(session_id, tenant_id, raw, ttl, updated_at)
+        await self._change(self._q.put, params)
 
     async def _write_if(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, expected: int
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        expected: int,
+        *,
+        updated_at: datetime | None = None,
     ) -> int | None:
         # 0: create, or replace only an expired (so, missing) session; N: one atomic UPDATE
         # (READ COMMITTED re-checks its WHERE on the newest row version).
         query = self._q.put_new if expected == 0 else self._q.put_cas
-        params = self._params(session_id, tenant_id, raw, ttl)
+        params = self._params(session_id, tenant_id, raw, ttl, updated_at)
         rows = await self._change(query, {**params, "expected": expected})
         return int(rows[0][0]) if rows else None
 
     def _params(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        updated_at: datetime | None = None,
     ) -> dict[str, Any]:
         return {
             "ns": self.namespace,
             "sid": session_id,
             "tenant": tenant_id,
             "state": raw,
-            "now": utc_now(),
+            "now": utc_now() if updated_at is None else updated_at,
             "ttl": ttl,
         }
 
@@ -210,6 +231,22 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
         query = self._q.list if tenant_id is None else self._q.list_tenant
         rows = await self._fetch(query, params)
         return [(sid, t, updated.astimezone(UTC), int(rev)) for sid, t, updated, rev in rows]
+
+    async def _export(self, tenant_id: str | None, after: str | None, n: int) -> list[ExportRow]:
+        params = {"ns": self.namespace, "tenant": tenant_id, "after": after or "", "limit": n}
+        query = self._q.export if tenant_id is None else self._q.export_tenant
+        rows = await self._fetch(query, params)
+        return [
+            (
+                sid,
+                tenant,
+                updated.astimezone(UTC),
+                int(rev),
+                str(state),
+                None if expires is None else expires.astimezone(UTC),
+            )
+            for sid, tenant, updated, rev, state, expires in rows
+        ]
 
     async def _prune(self, before: datetime) -> int:
         rows = await self._change(self._q.prune, {"ns": self.namespace, "before": before})

@@ -140,12 +140,24 @@ class _Queries:
         def q(text: str) -> bytes:
             return sql.SQL(text).format(t=t, ext=ext, meta=n.table("memory_meta")).as_bytes(None)
 
-        self.insert = q(
+        insert = (
             "INSERT INTO {t}"
             " (namespace, id, session_id, content, metadata, metadata_text, ts, embedding)"
             " VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %b::{ext}.vector)"
-            # Ids are minted client-side, so a retried batch cannot insert twice.
-            " ON CONFLICT (namespace, id) DO NOTHING"
+        )
+        # Ids are minted client-side, so a retried batch cannot insert twice.
+        self.insert = q(insert + " ON CONFLICT (namespace, id) DO NOTHING")
+        # A restore replaces a record whose id exists (so restoring twice changes nothing).
+        self.upsert = q(
+            insert + " ON CONFLICT (namespace, id) DO UPDATE SET"
+            " session_id = excluded.session_id, content = excluded.content,"
+            " metadata = excluded.metadata, metadata_text = excluded.metadata_text,"
+            " ts = excluded.ts, embedding = excluded.embedding"
+        )
+        # A range scan of the primary key (namespace, id), in code-point order (COLLATE "C").
+        self.export = q(
+            f"SELECT {_COLUMNS}, r.embedding::real[] FROM {{t}} AS r"
+            " WHERE r.namespace = %s AND r.id > %s ORDER BY r.id LIMIT %s"
         )
         distance = "r.embedding OPERATOR({ext}.<=>) %(q)b::{ext}.vector"
         search = (
@@ -299,6 +311,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
             filter=True,
             persistent=True,
             approximate=indexed,
+            export=True,
             concurrent_writers=True,
             durable=True,
             details={
@@ -492,9 +505,10 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         return self._q
 
     # -- writes ---------------------------------------------------------------------------------
-    async def _insert(self, records: list[PreparedRecord]) -> None:
+    async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
         # One transaction (pipelined): all or nothing.
         q = self._statements
+        statement = q.upsert if replace else q.insert
         ns, prepare = self.namespace, self._db.prepare
         rows = [
             (
@@ -514,7 +528,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
             async with conn.transaction(), conn.cursor() as cur:
                 _vector.register(cur)
                 if len(rows) == 1:
-                    await cur.execute(q.insert, rows[0], prepare=prepare)
+                    await cur.execute(statement, rows[0], prepare=prepare)
                     return
                 # executemany takes no prepare=; behind a transaction pooler, switch server-side
                 # preparation off on this (possibly borrowed) connection for the call only.
@@ -522,7 +536,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
                 if prepare is False:
                     conn.prepare_threshold = None
                 try:
-                    await cur.executemany(q.insert, rows)
+                    await cur.executemany(statement, rows)
                 finally:
                     conn.prepare_threshold = threshold
 
@@ -584,6 +598,14 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
     async def _lookup(self, record_id: str) -> MemoryRecord | None:
         rows = await self._fetch(self._statements.get, (self.namespace, record_id))
         return _record(rows[0]) if rows else None
+
+    async def _export(
+        self, after: str | None, n: int
+    ) -> Sequence[tuple[MemoryRecord, list[float] | None]]:
+        # Record ids are never empty, so "" starts before the first.
+        params = (self.namespace, after or "", n)
+        rows = await self._fetch(self._statements.export, params)
+        return [(_record(r), [float(x) for x in r[5]]) for r in rows]
 
 
 def _compose(text: str, table: Composable) -> bytes:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from spine_core.errors import ConfigError
@@ -25,6 +25,7 @@ from spine_core.records import utc_now
 from spine_core.spi import (
     CheckpointCapabilities,
     CheckpointStoreBase,
+    ExportRow,
     ScanRow,
     Topology,
     validate_namespace,
@@ -91,6 +92,7 @@ class RedisCheckpoint(CheckpointStoreBase):
         ttl=True,
         list_sessions=True,
         prune=True,
+        export=True,
         concurrent_writers=True,
         durable=False,
         details={
@@ -98,6 +100,8 @@ class RedisCheckpoint(CheckpointStoreBase):
             "layout": "one hash per session; sorted-set indexes by id, tenant and update time",
             "compare_and_set": "Lua script (EVALSHA, EVAL on NOSCRIPT)",
             "ttl": "PEXPIRE on the session hash; stale index entries removed lazily",
+            "export": "the id index (ZRANGEBYLEX) as keyset, then each session's hash and "
+            "PTTL in one pipeline",
             "cluster": "hash tag {<key_prefix>:<namespace>}: a namespace lives in one slot",
             "durability": "as configured on the server (appendonly yes + appendfsync always "
             "for acknowledged writes to survive a crash)",
@@ -165,18 +169,37 @@ class RedisCheckpoint(CheckpointStoreBase):
         return raw
 
     async def _write(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        *,
+        updated_at: datetime | None = None,
     ) -> None:
-        await self._put(session_id, tenant_id, raw, ttl, "")
+        await self._put(session_id, tenant_id, raw, ttl, "", updated_at)
 
     async def _write_if(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, expected: int
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        expected: int,
+        *,
+        updated_at: datetime | None = None,
     ) -> int | None:
         # The script compares and writes atomically on the server.
-        return await self._put(session_id, tenant_id, raw, ttl, str(expected))
+        return await self._put(session_id, tenant_id, raw, ttl, str(expected), updated_at)
 
     async def _put(
-        self, sid: str, tenant_id: str | None, raw: str, ttl: float | None, expected: str
+        self,
+        sid: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        expected: str,
+        updated_at: datetime | None = None,
     ) -> int | None:
         """Run the put script; the new revision, or None when `expected` did not match."""
         keys = (self._keys.session(sid), *self._indexes)
@@ -186,7 +209,7 @@ class RedisCheckpoint(CheckpointStoreBase):
             "" if ttl is None else str(ttl_ms(ttl)),
             "0" if tenant_id is None else "1",
             tenant_id or "",
-            str(to_us(utc_now())),
+            str(to_us(utc_now() if updated_at is None else updated_at)),
             sid,
             self._keys.tenant_prefix,
             secrets.token_hex(8),
@@ -234,6 +257,44 @@ class RedisCheckpoint(CheckpointStoreBase):
             start = as_text(resume)
             if not start:
                 break
+        return rows
+
+    async def _export(self, tenant_id: str | None, after: str | None, n: int) -> list[ExportRow]:
+        # The listing's index walk is the keyset (it also reaps expired entries); each found
+        # session's hash and remaining ttl then come in one round trip.
+        listed = await self._scan(tenant_id, after, n)
+        if not listed:
+            return []
+        keys = [self._keys.session(sid) for sid, *_ in listed]
+
+        async def fetch(client: Any) -> list[Any]:
+            pipe = client.pipeline(transaction=False)
+            for key in keys:
+                pipe.hmget(key, "state", "rev", "tenant", "updated")
+                pipe.pttl(key)
+            replies: list[Any] = await pipe.execute()
+            return replies
+
+        replies = await self._conn.run(fetch)
+        now = utc_now()
+        rows: list[ExportRow] = []
+        for (sid, *_), i in zip(listed, range(0, len(replies), 2), strict=True):
+            (state, rev, tenant, updated), pttl = replies[i], as_int(replies[i + 1])
+            if state is None or pttl == -2:
+                continue  # deleted or expired since it was listed
+            tenant_text = None if tenant is None else as_text(tenant)
+            if tenant_id is not None and tenant_text != tenant_id:
+                continue  # moved to another tenant since it was listed
+            rows.append(
+                (
+                    sid,
+                    tenant_text,
+                    from_us(as_int(updated)),
+                    as_int(rev),
+                    state,
+                    None if pttl < 0 else now + timedelta(milliseconds=pttl),
+                )
+            )
         return rows
 
     async def _prune(self, before: datetime) -> int:

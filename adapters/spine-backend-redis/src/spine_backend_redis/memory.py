@@ -9,7 +9,9 @@ Layout (namespace `ns`, default key prefix `spine`; see `_keys`):
 - `{spine:ns}:mem:session:<sid>`    sorted set of a session's ids scored by ts: `load` order;
 - `{spine:ns}:mem:by_time`          sorted set of all ids scored by ts: `prune(before=)`;
 - `{spine:ns}:mem:counts`           hash: records per (metadata key, value) pair, to plan filters;
-- `{spine:ns}:mem:meta`             hash: embedder name and dimension, quantization, M.
+- `{spine:ns}:mem:meta`             hash: embedder name and dimension, quantization, M;
+- `{spine:ns}:mem:export`           while an export runs on a server without VRANGE: a
+  snapshot of every id (sorted set, scores 0) that `export_records` pages by ZRANGEBYLEX.
 
 Content and metadata live in the record hash, not in the vector's attributes: attributes
 are parsed at every node a filtered search visits, so they stay small (digests), while
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import operator
+import secrets
 import struct
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -82,6 +85,7 @@ DEFAULT_BATCH_SIZE = 256
 _MIN_EXTRA = 10  # candidates beyond k that are always re-scored, however small k is
 _FILTER_EF_FACTOR = 5  # FILTER-EF per expected node visit (measured: recall >= 0.99 at 5-50%)
 _RECORDS_PER_CALL = 16  # records one save script writes: ~10-30 ms of server time at most
+_EXPORT_SNAPSHOT_MS = 600_000  # an export id snapshot lives 10 min after its last page
 
 _URL_OPTIONS = (
     "namespace",
@@ -185,6 +189,8 @@ class RedisMemory(MemoryStoreBase):
                 "vectors back (a checkpoint store can share a decoding client)"
             )
         self._keys = MemoryKeys(self.key_prefix, self.namespace)
+        self._vrange: bool | None = None
+        """Whether the server has VRANGE (Redis >= 8.4); None until an export asks."""
         self._conn = Connection(
             url=DEFAULT_URL if url is None and client is None else url,
             client=client,
@@ -203,6 +209,7 @@ class RedisMemory(MemoryStoreBase):
             filter=True,
             persistent=True,
             approximate=True,
+            export=True,
             concurrent_writers=True,
             details={
                 "server": "Redis >= 8 (vector sets)",
@@ -218,6 +225,9 @@ class RedisMemory(MemoryStoreBase):
                 "scan_share": self.scan_share,
                 "batch_size": self.batch_size,
                 "filter": "metadata equality via digest attributes + FILTER; re-checked",
+                "export": "ids in byte order by VRANGE (Redis >= 8.4), else from a snapshot "
+                "of the id index taken when an export starts (one ZUNIONSTORE: O(N log N) "
+                "server time) and paged by ZRANGEBYLEX; the exact FP32 vectors",
             },
         )
 
@@ -330,12 +340,13 @@ class RedisMemory(MemoryStoreBase):
         await self._conn.run(lambda c: c.ping())
 
     # -- writes ------------------------------------------------------------------------------
-    async def _insert(self, records: list[PreparedRecord]) -> None:
+    async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
         """Store validated records: `batch_size` per round trip (`save` and `save_many`).
 
         Each script call writes `_RECORDS_PER_CALL` records atomically (short enough not to
         stall the server for other clients); a retried batch rewrites the same ids, so a
-        retry never duplicates.
+        retry never duplicates. The script replaces a record whose id exists (its session
+        and value counts too), which is what a restore (`replace`) needs.
         """
         for start in range(0, len(records), self.batch_size):
             batch = records[start : start + self.batch_size]
@@ -411,6 +422,85 @@ class RedisMemory(MemoryStoreBase):
             if not ids:
                 return total
             total += await self._delete(ids, "" if sid is None else index)
+
+    # -- export --------------------------------------------------------------------------------
+    async def _export(
+        self, after: str | None, n: int
+    ) -> Sequence[tuple[MemoryRecord, list[float] | None]]:
+        out: list[tuple[MemoryRecord, list[float] | None]] = []
+        start = after
+        while len(out) < n:
+            ids = await self._export_ids(start, n - len(out), fresh=start is None)
+            if not ids:
+                break
+            out += await self._export_rows(ids)  # ids forgotten meanwhile drop out
+            start = ids[-1]
+        return out
+
+    async def _export_ids(self, after: str | None, n: int, *, fresh: bool) -> list[str]:
+        """Up to `n` record ids > `after` in byte (= code point) order."""
+        from redis.exceptions import RedisError
+
+        low = "-" if after is None else "(" + after
+        vectors = self._keys.vectors
+        if self._vrange is not False:
+            try:
+                ids = await self._conn.run(
+                    lambda c: c.execute_command("VRANGE", vectors, low, "+", n)
+                )
+                self._vrange = True
+                return [as_text(i) for i in ids or []]
+            except RedisError as exc:
+                # The server says "unknown command"; a cluster client, which routes by the
+                # server's command table, says the command "doesn't exist".
+                message = str(exc).lower()
+                if self._vrange or not ("unknown command" in message or "exist" in message):
+                    raise
+                self._vrange = False  # before Redis 8.4: page a snapshot of the id index
+        snapshot = self._keys.tag + ":mem:export"
+        if fresh or not await self._conn.run(lambda c: c.exists(snapshot)):
+            await self._snapshot_ids(snapshot)
+        ids = await self._conn.run(lambda c: c.zrangebylex(snapshot, low, "+", start=0, num=n))
+        await self._conn.run(lambda c: c.pexpire(snapshot, _EXPORT_SNAPSHOT_MS))
+        return [as_text(i) for i in ids]
+
+    async def _snapshot_ids(self, snapshot: str) -> None:
+        """Copy the by-time index with every score 0 (lexicographic order) to `snapshot`."""
+        by_time = self._keys.by_time
+        scratch = f"{snapshot}:{secrets.token_hex(8)}"
+
+        async def build(client: Any) -> None:
+            if await client.zunionstore(scratch, {by_time: 0}) == 0:
+                await client.delete(snapshot)  # nothing to export
+                return
+            await client.pexpire(scratch, _EXPORT_SNAPSHOT_MS)
+            # Atomic: a concurrent export pages either the old snapshot or this one.
+            await client.rename(scratch, snapshot)
+
+        await self._conn.run(build)
+
+    async def _export_rows(self, ids: list[str]) -> list[tuple[MemoryRecord, list[float] | None]]:
+        keys = [self._keys.record(i) for i in ids]
+
+        async def fetch(client: Any) -> list[Any]:
+            pipe = client.pipeline(transaction=False)
+            for key in keys:
+                pipe.hmget(key, "content", "session", "metadata", "ts", "vector")
+            replies: list[Any] = await pipe.execute()
+            return replies
+
+        rows = await self._conn.run(fetch)
+        out: list[tuple[MemoryRecord, list[float] | None]] = []
+        for rid, (*row, blob) in zip(ids, rows, strict=True):
+            record = self._record(rid, row)
+            if record is None or blob is None:
+                continue
+            if len(blob) % 4:
+                raise DataError(
+                    f"RedisMemory namespace {self.namespace!r}: record {rid!r} has a corrupt vector"
+                )
+            out.append((record, list(struct.unpack(f"<{len(blob) // 4}f", blob))))
+        return out
 
     # -- reads -------------------------------------------------------------------------------
     async def _fetch(self, ids: Sequence[Any]) -> list[MemoryRecord | None]:
