@@ -41,6 +41,10 @@ def _pairs(names: list[str]) -> list[tuple[str, str]]:
     return [(a, b) for a in names for b in names if a != b]
 
 
+def _ids(names: list[str]) -> list[str]:
+    return [f"{a}-{b}" for a, b in _pairs(names)]
+
+
 class Stores:
     """Opens stores of a backend, each in a namespace of its own; closes them at the end."""
 
@@ -168,7 +172,7 @@ async def _assert_same_records(source: Any, target: Any) -> None:
         ]
 
 
-@pytest.mark.parametrize(("src", "dst"), _pairs(CHECKPOINTS), ids="{0[0]}-{0[1]}".format)
+@pytest.mark.parametrize(("src", "dst"), _pairs(CHECKPOINTS), ids=_ids(CHECKPOINTS))
 async def test_checkpoints_copy_between_backends(
     stores: Stores, src: str, dst: str, tmp_path: Path
 ) -> None:
@@ -183,7 +187,7 @@ async def test_checkpoints_copy_between_backends(
     await _assert_same_sessions(source, target)
 
 
-@pytest.mark.parametrize(("src", "dst"), _pairs(MEMORIES), ids="{0[0]}-{0[1]}".format)
+@pytest.mark.parametrize(("src", "dst"), _pairs(MEMORIES), ids=_ids(MEMORIES))
 async def test_memories_copy_between_backends(
     stores: Stores, src: str, dst: str, tmp_path: Path
 ) -> None:
