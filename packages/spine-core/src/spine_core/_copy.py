@@ -679,6 +679,7 @@ async def copy(
     state_path: str | os.PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
     from_layout: str | None = None,
+    embedder: Any = None,
 ) -> CopyReport:
     """Copy every session (checkpoints) and/or record (memory) from `source` to `target`.
 
@@ -690,7 +691,8 @@ async def copy(
     at or after it. Progress is recorded after each page in `state_path` (default
     `default_state_path(...)`); `resume=True` continues from it. Verification counts both
     sides and reads back a sample; `CopyReport.ok` is False on a conflict or a mismatch.
-    `from_layout="spinekit"` reads a source in spinekit's tables/keys.
+    `from_layout="spinekit"` reads a source in spinekit's tables/keys. `embedder` is given
+    to the memory stores opened from URLs or names (both sides), e.g. the deployment's own.
     """
     if (
         not isinstance(page_size, int)
@@ -730,8 +732,9 @@ async def copy(
         }
         state = _load_state(path, identity) if resume and path is not None else None
         async with AsyncExitStack() as stack:
-            src = await _open(stack, source, each, options, from_layout)
-            dst = await _open(stack, target, each, options, None)
+            opts = {**options, "embedder": embedder} if each == "memory" and embedder else options
+            src = await _open(stack, source, each, opts, from_layout)
+            dst = await _open(stack, target, each, opts, None)
             _require_export(src, each, "source")
             _require_export(dst, each, "target")
             run = _Run(

@@ -75,6 +75,13 @@ def add_parser(subparsers: Any) -> None:
         help="items per page read and written (default 500)",
     )
     parser.add_argument("--state", type=Path, metavar="PATH", help="state file (for --resume)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="spine.toml whose [spine.embedder] both memory stores use "
+        "(default: $SPINE_CONFIG or ./spine.toml when present, else the stores' default)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
 
@@ -145,8 +152,9 @@ class _Notes:
 
 
 async def _copy(args: argparse.Namespace, ui: UI) -> CopyReport:
-    from spine_core import copy
+    from spine_core import copy, load_config
 
+    embedder = load_config(args.config).build_embedder()
     options: dict[str, Any] = dict(
         kind=args.kind,
         namespace=args.namespace,
@@ -159,6 +167,7 @@ async def _copy(args: argparse.Namespace, ui: UI) -> CopyReport:
         page_size=args.page_size,
         state_path=args.state,
         from_layout=args.from_layout,
+        embedder=embedder,
     )
     if ui.interactive and not args.json:
         bar = _Bar(ui)
