@@ -119,7 +119,7 @@ def test_capabilities_per_mode(tmp_path: Path) -> None:
     disk = QdrantMemory(path=tmp_path)
     server = QdrantMemory(url="http://h:6333")
     tls = QdrantMemory(url="https://h:6333")
-    every = {"get", "forget", "prune", "save_many", "filter"}
+    every = {"get", "forget", "prune", "save_many", "filter", "export"}
     assert memory.capabilities.advertised() == every
     assert disk.capabilities.advertised() == every | {"persistent"}
     assert server.capabilities.advertised() == every | {"persistent", "approximate"}

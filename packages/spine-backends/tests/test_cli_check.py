@@ -111,7 +111,7 @@ def test_plugin_option_registers_a_class_under_the_target_name(spine, clean_regi
     assert report["level"] == "standard"
     assert report["kinds"]["checkpoint"]["advertised"] == []
     assert report["kinds"]["checkpoint"]["reason"] == (
-        "not advertised: list_sessions, prune, revisions, ttl"
+        "not advertised: export, list_sessions, prune, revisions, ttl"
     )
 
 

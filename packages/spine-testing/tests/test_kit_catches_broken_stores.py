@@ -202,6 +202,26 @@ class PruneIsNoop(InMemoryCheckpointStore):
         return 0
 
 
+class RestoreForgetsUpdatedAt(InMemoryCheckpointStore):
+    """restore_session stamps the session with now instead of its exported updated_at."""
+
+    async def _write(
+        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, **_: Any
+    ) -> None:
+        await super()._write(session_id, tenant_id, raw, ttl)
+
+    async def _write_if(
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        expected: int,
+        **_: Any,
+    ) -> int | None:
+        return await super()._write_if(session_id, tenant_id, raw, ttl, expected)
+
+
 class MutableCapabilities(InMemoryCheckpointStore):
     """Capabilities as a plain dict (read as base-only, silently)."""
 
@@ -327,6 +347,15 @@ class ClaimsPersistence(InMemoryVectorMemory):
     )
 
 
+class ExportRepeatsCursorRecord(InMemoryVectorMemory):
+    """export_records starts each page at its cursor record again (>= instead of >)."""
+
+    async def _export(
+        self, after: str | None, n: int
+    ) -> Sequence[tuple[MemoryRecord, list[float] | None]]:
+        return await super()._export(None if after is None else after[:-1], n)
+
+
 class AcceptsBadK(InMemoryVectorMemory):
     """k <= 0 returns nothing instead of raising."""
 
@@ -370,6 +399,12 @@ CATALOGUE: list[Broken] = [
     _b(PruneDeletesEverything, "prune_removes_only_old", "prune_validates", level="standard"),
     _b(PruneIsNoop, "prune_removes_only_old", level="standard"),
     _b(MutableCapabilities, "capabilities_descriptor", level="validated"),
+    _b(
+        RestoreForgetsUpdatedAt,
+        "restore_session_round_trips",
+        "restore_session_conflicts",
+        level="standard",
+    ),
     _b(DropsMetadata, "save_returns_record", "metadata_roundtrips", level="none"),
     _b(NewestFirstLoad, "load_recent_chronological", level="none"),
     _b(IgnoresSessionScope, "search_session_scope", level="none"),
@@ -390,6 +425,7 @@ CATALOGUE: list[Broken] = [
         fresh=True,
     ),
     _b(AcceptsBadK, "invalid_search_args", level="base"),
+    _b(ExportRepeatsCursorRecord, "export_records_pages", level="standard"),
 ]
 
 

@@ -141,7 +141,8 @@ async def test_validated_seed_store_reaches_standard() -> None:
     assert report.failures == (), report.render()
     assert report.level == "standard"
     assert (
-        report.level_of("checkpoint")[1] == "not advertised: list_sessions, prune, revisions, ttl"
+        report.level_of("checkpoint")[1]
+        == "not advertised: export, list_sessions, prune, revisions, ttl"
     )
     ungated = [r for r in report.results if r.capability is None]
     assert ungated

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from os import PathLike, fspath
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
-from spine_core.errors import ConfigError
+from spine_core.errors import ConfigError, InvalidInput
 from spine_core.records import MemoryRecord, matches_filter, to_epoch_us
 from spine_core.spi import (
     Embedder,
@@ -340,18 +340,37 @@ class QdrantMemory(MemoryStoreBase):
             await self._call(_index_op(name, field, schema))
 
     # -- writes ------------------------------------------------------------------------------
-    async def _insert(self, records: list[PreparedRecord]) -> None:
+    async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
         """Upsert records in batches of `batch_size` points, all or none.
 
         Qdrant has no multi-request transaction: when a batch fails, the points of the batches
         already written are deleted again before the error propagates, so `save_many` leaves
         nothing behind (unless that delete fails too: the server is gone, and the error says
-        which records may remain).
+        which records may remain). An upsert replaces a point of the same id, which is what a
+        restore (`replace`) asks; a failed restore takes back only the points it created, so
+        records that existed before keep a version (the old or the restored one).
         """
         from qdrant_client import models
 
         name = self.collection
         written: list[str] = []
+        if replace:
+            foreign = [p.id for p in records if not _canonical_uuid(p.id)]
+            if foreign:
+                raise InvalidInput(
+                    f"QdrantMemory keeps records under UUID point ids; {len(foreign)} record(s) "
+                    f"to restore have other ids (e.g. {foreign[0]!r:.60})"
+                )
+            ids = [p.id for p in records]
+            existing = await self._call(
+                lambda c: c.retrieve(name, ids=ids, with_payload=False, with_vectors=False)
+            )
+            # Never taken back on failure: they held data before this call.
+            kept = {str(point.id) for point in existing}
+            records_new = [p for p in records if p.id not in kept]
+        else:
+            records_new = records
+        new_ids = {p.id for p in records_new}
         for start in range(0, len(records), self.batch_size):
             batch = records[start : start + self.batch_size]
             points = [
@@ -372,7 +391,9 @@ class QdrantMemory(MemoryStoreBase):
                 await self._call(lambda c, points=points: c.upsert(name, points=points, wait=True))  # type: ignore[misc]
             except BaseException as exc:
                 # The failed batch may be partly applied too: take back every id of the call.
-                await self._undo(written + [p.id for p in batch], exc)
+                undo = [i for i in written + [p.id for p in batch] if i in new_ids]
+                if undo:
+                    await self._undo(undo, exc)
                 raise
             written += [p.id for p in batch]
 
@@ -457,6 +478,31 @@ class QdrantMemory(MemoryStoreBase):
             # A widened filter (numbers beyond 2**53) let near-misses in: fetch more.
             limit = min(limit * 4, _MAX_FETCH)
 
+    async def _export(
+        self, after: str | None, n: int
+    ) -> Sequence[tuple[MemoryRecord, list[float] | None]]:
+        # Scrolling without order_by walks points in id order; the id is the record's UUID,
+        # whose canonical text sorts as the UUID does, so this is record-id order. `offset`
+        # is inclusive: start at the first UUID whose text sorts after `after`.
+        start = None if after is None else _uuid_after(after)
+        if after is not None and start is None:
+            return []
+        name = self.collection
+        points, _ = await self._call(
+            lambda c: c.scroll(name, offset=start, limit=n, with_payload=True, with_vectors=True)
+        )
+        out: list[tuple[MemoryRecord, list[float] | None]] = []
+        for point in points:
+            vector = point.vector
+            values = [float(x) for x in vector if isinstance(x, int | float)] if vector else []
+            if not isinstance(vector, list) or not values or len(values) != len(vector):
+                raise ConfigError(
+                    f"Qdrant collection {name!r} has named or multi-vectors; it was not created "
+                    "by Spine"
+                )
+            out.append((decode_record(point.id, point.payload), values))
+        return out
+
     async def _recent(self, session_id: str, limit: int) -> list[MemoryRecord]:
         from qdrant_client import models
 
@@ -512,6 +558,39 @@ def _query_op(
     )
 
 
+_HEX = "0123456789abcdef"
+_DASHES = frozenset({8, 13, 18, 23})
+
+
+def _uuid_after(after: str) -> str | None:
+    """The smallest canonical UUID text that sorts after `after`, or None if none does.
+
+    Keeps the longest prefix of `after` that a UUID can start with, raises the next
+    character, and completes with the smallest characters ('0', or '-' where it belongs).
+    """
+
+    def allowed(i: int) -> str:
+        return "-" if i in _DASHES else _HEX
+
+    def smallest_from(i: int) -> str:
+        return "".join("-" if j in _DASHES else "0" for j in range(i, 36))
+
+    valid = 0  # length of the longest prefix of `after` a UUID can start with
+    while valid < min(len(after), 36) and after[valid] in allowed(valid):
+        valid += 1
+    for p in range(valid, -1, -1):
+        if p == len(after):
+            if p < 36:
+                return after + smallest_from(p)  # a longer string sorts after its prefix
+            continue
+        if p == 36:
+            continue
+        higher = [c for c in allowed(p) if c > after[p]]
+        if higher:
+            return after[:p] + higher[0] + smallest_from(p + 1)
+    return None
+
+
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigError(f"{name} must be a positive int, got {value!r}")
@@ -555,6 +634,9 @@ def _capabilities_for(store: QdrantMemory) -> MemoryCapabilities:
         "load_order": "scroll order_by ts_us",
         "save_many": "upserts of batch_size points; if one fails, the points already written "
         "are deleted again (all or none)",
+        "export": "scroll in point-id order: the point id is the record's UUID, and UUIDs "
+        "order as their canonical text does, so pages come in record-id order; restore "
+        "needs UUID record ids",
     }
     if server:
         details |= {
@@ -571,6 +653,7 @@ def _capabilities_for(store: QdrantMemory) -> MemoryCapabilities:
         prune=True,
         save_many=True,
         filter=True,
+        export=True,
         persistent=store.mode != "memory",
         approximate=server,
         concurrent_writers=server,

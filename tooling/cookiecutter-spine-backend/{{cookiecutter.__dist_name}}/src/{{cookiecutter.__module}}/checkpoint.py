@@ -11,6 +11,7 @@ from spine_core.records import utc_now
 from spine_core.spi import (
     CheckpointCapabilities,
     CheckpointStoreBase,
+    ExportRow,
     ScanRow,
     Topology,
     validate_namespace,
@@ -35,10 +36,11 @@ class _Row:
 
 
 class {{ P }}Checkpoint(CheckpointStoreBase):
-    """Checkpoints with compare-and-set revisions, session listing and pruning.
+    """Checkpoints with compare-and-set revisions, session listing, pruning and export.
 
-    The public operations (`put`, `get`, `delete`, `revision`, `list_sessions`, `prune`)
-    come from `CheckpointStoreBase`; this class fills its private hooks.
+    The public operations (`put`, `get`, `delete`, `revision`, `list_sessions`, `prune`,
+    `export_sessions`, `restore_session`) come from `CheckpointStoreBase`; this class fills
+    its private hooks.
 
     Open it with `from_url(url)` or, through the registry, with
     `open_checkpoint("{{ cookiecutter.backend_slug }}", url=...)`. It connects on first use.
@@ -53,7 +55,11 @@ class {{ P }}Checkpoint(CheckpointStoreBase):
     # crash or restart, concurrent_writers=True only if several processes may write at once
     # (the kit then races them), ttl=True with an implementation, and `details` (index,
     # consistency level...) for `spine doctor`.
-    capabilities = CheckpointCapabilities(revisions=True, list_sessions=True, prune=True)
+    # `export` (what `spine copy` reads and writes with) needs `_export` and writes that
+    # honour `updated_at`.
+    capabilities = CheckpointCapabilities(
+        revisions=True, list_sessions=True, prune=True, export=True
+    )
 
     def __init__(self, url: str = DEFAULT_URL, *, namespace: str = "default") -> None:
         """Configure the store; nothing connects until first use.
@@ -101,15 +107,30 @@ class {{ P }}Checkpoint(CheckpointStoreBase):
         return None if row is None else row.state
 
     async def _write(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        *,
+        updated_at: datetime | None = None,
     ) -> None:
         # REPLACE: one upsert that sets the revision to the stored one + 1 (1 when new).
         # `ttl` is always None here: advertise `ttl=True` and make the row expire to use it.
+        # `updated_at` is given only by `restore_session` (keep it); otherwise it is now.
         current = self._rows().get(session_id)
-        self._store(session_id, tenant_id, raw, 1 if current is None else current.revision + 1)
+        revision = 1 if current is None else current.revision + 1
+        self._store(session_id, tenant_id, raw, revision, updated_at)
 
     async def _write_if(
-        self, session_id: str, tenant_id: str | None, raw: str, ttl: float | None, expected: int
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        ttl: float | None,
+        expected: int,
+        *,
+        updated_at: datetime | None = None,
     ) -> int | None:
         # REPLACE: make this compare-and-write ONE atomic operation on the server (a
         # conditional update, a transaction, a server-side script). Reading the revision in
@@ -118,7 +139,7 @@ class {{ P }}Checkpoint(CheckpointStoreBase):
         current = self._rows().get(session_id)
         if (0 if current is None else current.revision) != expected:
             return None
-        return self._store(session_id, tenant_id, raw, expected + 1)
+        return self._store(session_id, tenant_id, raw, expected + 1, updated_at)
 
     async def _remove(self, session_id: str) -> None:
         # REPLACE: delete by key (a no-op when missing).
@@ -149,6 +170,23 @@ class {{ P }}Checkpoint(CheckpointStoreBase):
             del rows[sid]
         return len(stale)
 
-    def _store(self, session_id: str, tenant_id: str | None, raw: str, revision: int) -> int:
-        self._rows()[session_id] = _Row(raw, revision, tenant_id, utc_now())
+    async def _export(self, tenant_id: str | None, after: str | None, n: int) -> list[ExportRow]:
+        # REPLACE: the same keyset range read as `_scan`, with the stored state and the
+        # expiry (None: never; this stand-in keeps no ttl). `export_sessions` decodes.
+        rows = self._rows()
+        return [
+            (sid, tenant, updated, revision, rows[sid].state, None)
+            for sid, tenant, updated, revision in await self._scan(tenant_id, after, n)
+        ]
+
+    def _store(
+        self,
+        session_id: str,
+        tenant_id: str | None,
+        raw: str,
+        revision: int,
+        updated_at: datetime | None = None,
+    ) -> int:
+        when = utc_now() if updated_at is None else updated_at
+        self._rows()[session_id] = _Row(raw, revision, tenant_id, when)
         return revision

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -51,10 +52,11 @@ class _Row:
 
 
 class {{ P }}Memory(MemoryStoreBase):
-    """Semantic memory: exact cosine search, metadata filters, get, forget, prune.
+    """Semantic memory: exact cosine search, metadata filters, get, forget, prune, export.
 
-    The public operations (`save`, `save_many`, `search`, `load`, `get`, `forget`, `prune`)
-    live in `MemoryStoreBase`: they validate, embed and connect, then call the hooks below.
+    The public operations (`save`, `save_many`, `search`, `load`, `get`, `forget`, `prune`,
+    `export_records`, `restore_records`) live in `MemoryStoreBase`: they validate, embed and
+    connect, then call the hooks below.
 
     Open it with `from_url(url, embedder=...)` or, through the registry, with
     `open_memory("{{ cookiecutter.backend_slug }}", url=...)`. It connects on first use.
@@ -68,8 +70,10 @@ class {{ P }}Memory(MemoryStoreBase):
     # REPLACE: on the real driver, add persistent=True only if records survive a reopen,
     # approximate=True if search uses an ANN index (and choose its parameters for recall:
     # engine defaults are often far below 0.95 recall@10), and `details` for `spine doctor`.
+    # `export` (what `spine copy` reads and writes with) needs `_export` and `_insert`'s
+    # `replace`.
     capabilities = MemoryCapabilities(
-        get=True, forget=True, prune=True, save_many=True, filter=True
+        get=True, forget=True, prune=True, save_many=True, filter=True, export=True
     )
 
     def __init__(
@@ -127,9 +131,11 @@ class {{ P }}Memory(MemoryStoreBase):
         return self._server.table(f"memory/{self.namespace}")
 
     # -- hooks: the base class validates, embeds and connects before calling each one ------
-    async def _insert(self, records: list[PreparedRecord]) -> None:
+    async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
         # `save` and `save_many` call this with validated, embedded records (never an empty
-        # list), so bad input never reaches the server. All of them or none.
+        # list), so bad input never reaches the server. All of them or none. `replace` (from
+        # `restore_records`): a record whose id exists is overwritten, vector and all; else
+        # ids are fresh. This dict overwrites either way.
         rows = [
             _Row(p.id, p.content, p.session_id, p.metadata, p.metadata_json, p.ts, p.vector)
             for p in records
@@ -159,6 +165,16 @@ class {{ P }}Memory(MemoryStoreBase):
             key=lambda row: (row.ts, row.id),
         )
         return [row.record() for row in rows[-limit:]]
+
+    async def _export(
+        self, after: str | None, n: int
+    ) -> Sequence[tuple[MemoryRecord, list[float] | None]]:
+        # REPLACE: a keyset range read ordered by record id (code-point order), ids > `after`,
+        # `n` rows, with each stored vector (capability `export`). Never an offset: it must
+        # stay fast at millions of records.
+        rows = self._rows()
+        ids = heapq.nsmallest(n, (rid for rid in rows if after is None or rid > after))
+        return [(rows[rid].record(), list(rows[rid].vector)) for rid in ids]
 
     async def _lookup(self, record_id: str) -> MemoryRecord | None:
         # REPLACE: read one record by id (capability `get`).

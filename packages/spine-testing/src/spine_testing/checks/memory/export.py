@@ -137,7 +137,12 @@ async def restore_records_round_trips(ctx: CheckContext) -> None:
     """Restored records keep id, session, metadata and ts; `get`, `load`, `search` agree."""
     source, own = await _source(ctx)
     saved = await _populate(ctx, source, own)
-    exported = _mine(await export_all(source, limit=4), saved)
+    # A day earlier, every one (so `load` order holds): a store that stamps restored records
+    # with now is caught.
+    exported = [
+        r.model_copy(update={"ts": r.ts - 86_400})
+        for r in _mine(await export_all(source, limit=4), saved)
+    ]
     target = await _target(ctx, source)
     restored = await target.restore_records(exported)
     expect_equal([r.id for r in restored], [r.id for r in exported], "ids restore_records returns")
