@@ -125,6 +125,11 @@ class _Bar:
     def __call__(self, event: CopyProgress) -> None:
         key = (event.kind, event.phase)
         task = self.tasks.get(key)
+        copying = self.tasks.get((event.kind, "copy"))
+        if event.phase == "verify" and task is None and copying is not None:
+            # The copy is over: fill its bar (its total was unknown while it ran).
+            done = self.progress.tasks[copying].completed
+            self.progress.update(copying, total=done, completed=done)
         if task is None:
             task = self.progress.add_task(
                 f"{event.kind}: {event.phase}", total=event.total, rate=""
