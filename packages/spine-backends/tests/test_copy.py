@@ -197,6 +197,7 @@ async def test_memories_copy_between_backends(
     assert report.ok, report.to_dict()
     [part] = report.kinds
     assert (part.copied, part.reembedded, part.verified) == (30, 0, True)
+    assert part.sampled == 25  # read back from both sides
     assert part.source_counts == part.target_counts
     assert sum(part.source_counts.values()) == 30
     await _assert_same_records(source, target)
@@ -312,18 +313,8 @@ def test_dry_run_writes_nothing(workdir: Path, spine: Callable[..., Any]) -> Non
     assert result.code == 0, result.err
     assert "checkpoint: would copy 5 sessions" in result.out
     assert "memory: would copy 8 records" in result.out
-    assert not (workdir / "dst.db").exists() or _sqlite_rows(workdir / "dst.db") == 0
+    assert not (workdir / "dst.db").exists()
     assert not (workdir / ".spine").exists()
-
-
-def _sqlite_rows(path: Path) -> int:
-    with sqlite3.connect(path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return sum(
-            conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-            for t in tables
-            if "checkpoint" in t or "memor" in t
-        )
 
 
 def test_cli_conflict_exits_1_and_bad_target_exits_2(
