@@ -290,7 +290,7 @@ def _kinds(source: object, target: object, kind: Kind | None, layout: str | None
     if not kinds:
         raise ConfigError(
             f"{_describe(source)} and {_describe(target)} share no kind to copy "
-            "(give kind=, and check both backends are installed)"
+            "(choose the kind, and check both backends are installed)"
         )
     return kinds
 
@@ -734,6 +734,9 @@ async def copy(
             dst = await _open(stack, target, each, opts, None)
             _require_export(src, each, "source")
             _require_export(dst, each, "target")
+            if not dry_run:
+                # Reach the target before reading anything: an unreachable one fails here.
+                await (dst.export_sessions if each == "checkpoint" else dst.export_records)(limit=1)
             run = _Run(
                 each,
                 src,

@@ -83,6 +83,9 @@ def add_parser(subparsers: Any) -> None:
         "(default: $SPINE_CONFIG or ./spine.toml when present, else the stores' default)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show the stores' retry warnings"
+    )
     parser.set_defaults(func=run)
 
 
@@ -237,7 +240,10 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     """Copy, print the report; 0 when everything copied and verified."""
     if args.page_size < 1:
         raise InvalidInput("--page-size must be at least 1")
-    report = asyncio.run(_copy(args, ui))
+    from .check import _quiet_retries
+
+    with _quiet_retries(args.verbose):
+        report = asyncio.run(_copy(args, ui))
     if args.json:
         ui.print_json(report.to_dict())
     else:
