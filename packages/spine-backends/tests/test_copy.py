@@ -498,3 +498,29 @@ async def test_bad_arguments_raise_before_any_io() -> None:
         await copy("memory", "sqlite:///x.db", page_size=0)
     with pytest.raises(InvalidInput):
         await copy("memory", "sqlite:///x.db", since=datetime(2024, 1, 1))  # naive
+
+
+def test_cli_tenant_and_since_select_sessions(workdir: Path, spine: Callable[..., Any]) -> None:
+    src, dst = f"sqlite:///{workdir / 'src.db'}", f"sqlite:///{workdir / 'dst.db'}"
+
+    async def fill() -> datetime:
+        async with open_checkpoint(src) as store:
+            await _fill_checkpoints(store, 6)
+            cut = datetime.now(UTC)
+            await store.put(State(session_id="late", tenant_id="acme"))
+            return cut
+
+    cut = asyncio.run(fill())
+    args = ("copy", src, dst, "--kind", "checkpoint", "--tenant", "acme", "--json")
+    result = spine(*args, "--since", cut.isoformat())
+    assert result.code == 0, result.err
+    [part] = json.loads(result.out)["kinds"]
+    assert (part["read"], part["copied"], part["skipped_since"]) == (3, 1, 2)
+    assert part["source_counts"] == part["target_counts"] == {"acme": 1}
+
+    async def listed() -> list[str]:
+        async with open_checkpoint(dst) as store:
+            return sorted(await _sessions(store))
+
+    assert asyncio.run(listed()) == ["late"]
+    assert spine(*args, "--since", "yesterday").code == 2
