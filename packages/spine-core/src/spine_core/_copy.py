@@ -55,6 +55,9 @@ SAMPLE_SIZE = 25
 MAX_LISTED = 100
 """Conflicting ids / mismatches kept in the report (the counts are complete)."""
 
+RESTORE_CONCURRENCY = 8
+"""Sessions written at once (each is its own compare-and-set)."""
+
 MAX_GROUPS = 50_000
 """Groups counted while copying; beyond that, verification counts the source again."""
 
@@ -485,34 +488,48 @@ class _Run:
 
     async def _checkpoint_page(self, items: Sequence[Any]) -> None:
         r = self.report
-        for item in items:
-            if not self._recent(item.updated_at):
-                r.skipped_since += 1
+        chosen = [item for item in items if self._recent(item.updated_at)]
+        r.skipped_since += len(items) - len(chosen)
+        if self.dry_run:
+            r.copied += len(chosen)
+            return
+        # Sessions are independent: a few writes in flight hide the round trips; a failure
+        # cancels the rest and the page is not committed (a resume writes it again).
+        gate = asyncio.Semaphore(RESTORE_CONCURRENCY)
+
+        async def one(item: Any) -> str:
+            async with gate:
+                return await self._restore(item)
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(item)) for item in chosen]
+        for item, task in zip(chosen, tasks, strict=True):
+            outcome = task.result()
+            if outcome == "expired":
+                r.expired += 1
                 continue
-            if self.dry_run:
-                r.copied += 1
-                continue
-            try:
-                written = await self.target.restore_session(item, overwrite=self.overwrite)
-            except ConflictError:
-                # The target holds it already: the same state (this copy wrote it before an
-                # interruption, or a copy ran before) is no conflict; another state is.
-                held = await self.target.get(item.session_id)
-                self._tally(item.tenant_id)
-                if held is not None and _same_session(held, item):
-                    r.unchanged += 1
-                    self._keep_sample(item.session_id)
-                    continue
+            self._tally(item.tenant_id)
+            if outcome == "conflict":
                 r.conflicts += 1
                 if len(r.conflict_ids) < MAX_LISTED:
                     r.conflict_ids.append(item.session_id)
                 continue
-            if written:
+            if outcome == "copied":
                 r.copied += 1
-                self._tally(item.tenant_id)
-                self._keep_sample(item.session_id)
             else:
-                r.expired += 1
+                r.unchanged += 1
+            self._keep_sample(item.session_id)
+
+    async def _restore(self, item: Any) -> str:
+        """'copied', 'unchanged' (the target holds this very state), 'conflict' or 'expired'."""
+        try:
+            written = await self.target.restore_session(item, overwrite=self.overwrite)
+        except ConflictError:
+            # The target holds it already: the same state (this copy wrote it before an
+            # interruption, or a copy ran before) is no conflict; another state is.
+            held = await self.target.get(item.session_id)
+            return "unchanged" if held is not None and _same_session(held, item) else "conflict"
+        return "copied" if written else "expired"
 
     async def _memory_page(self, items: Sequence[Any]) -> None:
         r = self.report
