@@ -18,8 +18,8 @@ import json
 import os
 import random
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections import Counter, deque
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +54,9 @@ SAMPLE_SIZE = 25
 
 MAX_LISTED = 100
 """Conflicting ids / mismatches kept in the report (the counts are complete)."""
+
+MEMORY_WRITERS = 2
+"""Memory pages written at once."""
 
 RESTORE_CONCURRENCY = 8
 """Sessions written at once (each is its own compare-and-set)."""
@@ -418,7 +421,7 @@ class _Run:
             },
         )
 
-    async def _pages(self) -> AsyncIterator[list[Any]]:
+    async def _pages(self) -> AsyncGenerator[list[Any], None]:
         """Source pages after the cursor; the next one is read while this one is written."""
 
         def fetch(after: str | None) -> Awaitable[Any]:
@@ -448,20 +451,43 @@ class _Run:
     async def copy(self) -> None:
         total = await self._count()
         await self._tell("copy", self.report.read, total)
-        async for items in self._pages():
-            if not items:
-                break
-            if self.kind == "checkpoint":
-                await self._checkpoint_page(items)
-            else:
-                await self._memory_page(items)
-            self.report.read += len(items)
-            self.cursor = self._id(items[-1])
-            self._commit("copy")
-            await self._tell("copy", self.report.read, total)
-            if self.delay > 0:
-                await asyncio.sleep(self.delay)
+        # Memory pages are written up to MEMORY_WRITERS at once (records are independent and
+        # replaced by id); pages are accounted and their cursors committed in order, so a
+        # resume starts after the last page whose predecessors were all written.
+        writers = MEMORY_WRITERS if self.kind == "memory" else 1
+        inflight: deque[tuple[asyncio.Future[Any], list[Any]]] = deque()
+        try:
+            async with contextlib.aclosing(self._pages()) as pages:
+                async for items in pages:
+                    if not items:
+                        break
+                    inflight.append((asyncio.ensure_future(self._write(items)), items))
+                    if len(inflight) >= writers:
+                        await self._settle(*inflight.popleft(), total)
+                while inflight:
+                    await self._settle(*inflight.popleft(), total)
+        finally:
+            for task, _ in inflight:
+                task.cancel()
+            await asyncio.gather(*(task for task, _ in inflight), return_exceptions=True)
         self._commit("verify")
+
+    async def _write(self, items: list[Any]) -> Any:
+        if self.kind == "checkpoint":
+            await self._checkpoint_page(items)
+            return None
+        return await self._write_memory(items)
+
+    async def _settle(self, task: asyncio.Future[Any], items: list[Any], total: int | None) -> None:
+        outcome = await task
+        if self.kind == "memory":
+            self._account_memory(items, *outcome)
+        self.report.read += len(items)
+        self.cursor = self._id(items[-1])
+        self._commit("copy")
+        await self._tell("copy", self.report.read, total)
+        if self.delay > 0:
+            await asyncio.sleep(self.delay)
 
     def _id(self, item: Any) -> str:
         return str(item.session_id if self.kind == "checkpoint" else item.id)
@@ -531,18 +557,20 @@ class _Run:
             return "unchanged" if held is not None and _same_session(held, item) else "conflict"
         return "copied" if written else "expired"
 
-    async def _memory_page(self, items: Sequence[Any]) -> None:
-        r = self.report
+    async def _write_memory(self, items: Sequence[Any]) -> tuple[list[Any], bool]:
+        """Write the page's records (no accounting: pages may be written out of order)."""
         chosen = [item for item in items if self._recent(item.ts)]
-        r.skipped_since += len(items) - len(chosen)
-        if not chosen:
-            return
-        if self.dry_run:
-            r.copied += len(chosen)
-            return
         reembed = self.reembed or not _same_embedder(self.source, self.target, chosen)
-        await self.target.restore_records(chosen, reembed=reembed)
+        if chosen and not self.dry_run:
+            await self.target.restore_records(chosen, reembed=reembed)
+        return chosen, reembed
+
+    def _account_memory(self, items: Sequence[Any], chosen: list[Any], reembed: bool) -> None:
+        r = self.report
+        r.skipped_since += len(items) - len(chosen)
         r.copied += len(chosen)
+        if self.dry_run:
+            return
         if reembed:
             r.reembedded += len(chosen)
         for item in chosen:
