@@ -18,6 +18,7 @@ __all__ = [
     "CHECKPOINT_PUT",
     "MEMORY_CANDIDATES",
     "MEMORY_DELETE",
+    "MEMORY_EXPORT_STEP",
     "MEMORY_FETCH",
     "MEMORY_INIT",
     "MEMORY_LOAD",
@@ -359,5 +360,20 @@ MEMORY_LOAD = Script(
     + """
 local ids = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
 return {ids, rows(ARGV[1], ids, 'content', 'session', 'metadata', 'ts')}
+"""
+)
+
+# One bounded step of an export snapshot (`RedisMemory.export_records` before Redis 8.4): the
+# ids one ZSCAN step of the by-time index finds, added with score 0 (so in byte order) to the
+# snapshot being built. Server-side, so a million ids never cross the network.
+# KEYS: by-time index, snapshot.  ARGV: ZSCAN cursor, COUNT, snapshot ttl ms.
+# Returns the next cursor ('0' when the scan is complete).
+MEMORY_EXPORT_STEP = Script(
+    """
+local reply = redis.call('ZSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
+local items = reply[2]
+for i = 1, #items, 2 do redis.call('ZADD', KEYS[2], 0, items[i]) end
+if #items > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+return reply[1]
 """
 )

@@ -57,6 +57,7 @@ from ._keys import MemoryKeys, check_key_prefix
 from ._scripts import (
     MEMORY_CANDIDATES,
     MEMORY_DELETE,
+    MEMORY_EXPORT_STEP,
     MEMORY_FETCH,
     MEMORY_INIT,
     MEMORY_LOAD,
@@ -89,6 +90,7 @@ _MIN_EXTRA = 10  # candidates beyond k that are always re-scored, however small 
 _FILTER_EF_FACTOR = 5  # FILTER-EF per expected node visit (measured: recall >= 0.99 at 5-50%)
 _RECORDS_PER_CALL = 16  # records one save script writes: ~10-30 ms of server time at most
 _EXPORT_SNAPSHOT_MS = 600_000  # an export id snapshot lives 10 min after its last page
+_SNAPSHOT_STEP = 5_000  # ids one step of an export snapshot copies (a few ms of server time)
 
 _URL_OPTIONS = (
     "namespace",
@@ -229,8 +231,8 @@ class RedisMemory(MemoryStoreBase):
                 "batch_size": self.batch_size,
                 "filter": "metadata equality via digest attributes + FILTER; re-checked",
                 "export": "ids in byte order by VRANGE (Redis >= 8.4), else from a snapshot "
-                "of the id index taken when an export starts (one ZUNIONSTORE: O(N log N) "
-                "server time) and paged by ZRANGEBYLEX; the exact FP32 vectors",
+                "of the id index (a sorted set of scores 0) built in ZSCAN steps when an "
+                "export starts and paged by ZRANGEBYLEX; the exact FP32 vectors",
             },
         )
 
@@ -468,19 +470,37 @@ class RedisMemory(MemoryStoreBase):
         return [as_text(i) for i in ids]
 
     async def _snapshot_ids(self, snapshot: str) -> None:
-        """Copy the by-time index with every score 0 (lexicographic order) to `snapshot`."""
+        """Copy every id of the by-time index, scored 0 (so in byte order), to `snapshot`.
+
+        In bounded server-side steps (a script: ZSCAN, then ZADD of what it found), so the
+        server never blocks for long however many records there are and no id crosses the
+        network; SCAN returns every id present throughout at least once, and a zset ignores
+        the repeats. Built aside, then renamed into place.
+        """
         by_time = self._keys.by_time
         scratch = f"{snapshot}:{secrets.token_hex(8)}"
+        try:
+            cursor = 0
+            while True:
+                cursor = await self._snapshot_step(by_time, scratch, cursor)
+                if not cursor:
+                    break
 
-        async def build(client: Any) -> None:
-            if await client.zunionstore(scratch, {by_time: 0}) == 0:
-                await client.delete(snapshot)  # nothing to export
-                return
-            await client.pexpire(scratch, _EXPORT_SNAPSHOT_MS)
-            # Atomic: a concurrent export pages either the old snapshot or this one.
-            await client.rename(scratch, snapshot)
+            async def publish(client: Any) -> None:
+                await client.unlink(snapshot)  # freed in the background, however large
+                if await client.exists(scratch):
+                    # Atomic: a concurrent export pages either the old snapshot or this one.
+                    await client.rename(scratch, snapshot)
 
-        await self._conn.run(build)
+            await self._conn.run(publish)
+        finally:
+            await self._conn.run(lambda c: c.unlink(scratch))
+
+    async def _snapshot_step(self, by_time: str, scratch: str, cursor: int) -> int:
+        """One ZSCAN step of `by_time` added to `scratch` (scores 0); the next cursor."""
+        keys = (by_time, scratch)
+        args = (str(cursor), str(_SNAPSHOT_STEP), str(_EXPORT_SNAPSHOT_MS))
+        return as_int(await self._conn.run(lambda c: MEMORY_EXPORT_STEP(c, keys, args)))
 
     async def _export_rows(self, ids: list[str]) -> list[tuple[MemoryRecord, list[float] | None]]:
         keys = [self._keys.record(i) for i in ids]

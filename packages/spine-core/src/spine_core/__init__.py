@@ -27,6 +27,7 @@ from ._capabilities import (
 from ._codec import dump_state as dump_state
 from ._codec import load_state as load_state
 from ._config import SpineConfig, load_config
+from ._copy import CopyProgress, CopyReport, KindReport, ProgressCallback, copy
 from ._embedding import HashEmbedder, cosine
 from ._migrations import migrate, register_migration
 from ._opening import open_checkpoint, open_memory
@@ -80,6 +81,8 @@ __all__ = [
     "CheckpointStore",
     "ConfigError",
     "ConflictError",
+    "CopyProgress",
+    "CopyReport",
     "DataError",
     "Embedder",
     "ExportPage",
@@ -90,6 +93,7 @@ __all__ = [
     "InMemoryVectorMemory",
     "InvalidInput",
     "Kind",
+    "KindReport",
     "ManagedCheckpointStore",
     "ManagedMemory",
     "Memory",
@@ -101,6 +105,7 @@ __all__ = [
     "OpenAIEmbedder",
     "PendingApproval",
     "PluginInfo",
+    "ProgressCallback",
     "RecordExport",
     "Role",
     "RunStatus",
@@ -117,6 +122,7 @@ __all__ = [
     "UnsupportedServer",
     "Usage",
     "capabilities_of",
+    "copy",
     "cosine",
     "image_part",
     "list_checkpoints",
