@@ -22,7 +22,7 @@ PROBE_TIMEOUT = 3.0
 """Seconds the reachability probe may take per kind before the target counts as unreachable."""
 
 REQUIRABLE = ("base", "validated", "standard", "full")
-"""`spine_testing.LEVELS` above none, spelled out: importing the kit here would import pytest."""
+"""`spine_testing.LEVELS` above none, spelled out: `spine --help` should not load every check."""
 
 
 def add_parser(subparsers: Any) -> None:
