@@ -585,6 +585,29 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         rows = await self._fetch(self._statements.get, (self.namespace, record_id))
         return _record(rows[0]) if rows else None
 
+    async def _drop_namespace(self) -> None:
+        """Delete the namespace: every record and its `memory_meta` row (for `spine check`).
+
+        Private: the conformance kit calls it on the namespaces it made, to leave nothing.
+        """
+        from psycopg import sql
+
+        statements = []
+        if await self._holds_data():  # binds the recorded dimension, so its table exists
+            table = sql.Identifier(self.schema, self._table_name(self._bound))
+            statements.append(_compose("DELETE FROM {} WHERE namespace = %s", table))
+        meta = self._names.table("memory_meta")
+        statements.append(_compose("DELETE FROM {} WHERE namespace = %s", meta))
+        prepare = self._db.prepare
+
+        async def run(conn: AsyncConnection[Any]) -> None:
+            async with conn.transaction():
+                for statement in statements:
+                    await conn.execute(statement, (self.namespace,), prepare=prepare)
+
+        await self._db.run(run, retry=False)
+        await self.aclose()
+
 
 def _compose(text: str, table: Composable) -> bytes:
     from psycopg import sql
