@@ -48,7 +48,9 @@ def test_the_base_classes_load_lazily_from_the_kit() -> None:
     assert spine_testing.CheckpointStoreContract is contracts.CheckpointStoreContract
     assert spine_testing.MemoryContract is contracts.MemoryContract
     assert spine_testing.Intermittent is contracts.Intermittent
-    assert {"CheckpointStoreContract", "MemoryContract", "Intermittent"} <= set(dir(spine_testing))
+    names = set(dir(spine_testing))
+    assert {"CheckpointStoreContract", "MemoryContract", "Intermittent"} <= names
+    assert not names & {"Any", "TYPE_CHECKING"}
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = spine_testing.nope  # type: ignore[attr-defined]
 

@@ -78,4 +78,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_PYTEST_FACE})
+    # Public names and submodules; not the typing helpers this module imports.
+    return sorted({*globals(), *_PYTEST_FACE} - {"TYPE_CHECKING", "Any"})
