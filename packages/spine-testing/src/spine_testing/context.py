@@ -28,7 +28,6 @@ from spine_core import (
     State,
     capabilities_of,
 )
-from spine_core.opening import unwrap
 
 from ._check import Check
 from .expect import CheckFailed, CheckSkipped, describe
@@ -316,10 +315,10 @@ async def drop_namespace(store: object) -> bool:
     For namespaces the kit made (`spk_…`) only: the hook deletes every record and the
     namespace's registration, so a check run leaves no trace. False when there is no hook.
     """
-    drop = getattr(unwrap(store), "_drop_namespace", None)
+    drop = getattr(store, "_drop_namespace", None)
     if not callable(drop):
         return False
-    namespace = getattr(unwrap(store), "namespace", None)
+    namespace = getattr(store, "namespace", None)
     if not (isinstance(namespace, str) and namespace.startswith(_KIT_NAMESPACE)):
         raise ValueError(f"refusing to drop namespace {namespace!r}: the kit did not make it")
     await drop()
