@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 import socket
 import sqlite3
 import time
+import uuid
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -86,12 +88,12 @@ def test_postgres_15_memory_unsupported_alone_is_exit_2(spine, legacy_postgres_u
 
 # -- residue: counts before and after on every backend -------------------------------------------
 # Everything `spine check` writes goes to namespaces of its own (spk_<12 hex>) and is deleted at
-# the end through the stores' public API (delete, prune). What remains is each memory namespace's
-# registration (its embedder name and dimension: one Redis key / one meta row per namespace),
-# because no store offers an operation that drops a namespace. The tests count it explicitly.
-
-KIT_NAMESPACE = re.compile(r"spk_[0-9a-f]{12}")
-META_TABLE = "spine_memory_meta"
+# the end: sessions and records through the stores' public API (delete, prune), and each memory
+# namespace's registration (its embedder: a Redis key, a meta row, a Qdrant collection) through
+# the stores' private `_drop_namespace` hook (PostgreSQL's also drops a vector table of a
+# dimension no namespace uses any more). So every count below is equal, exactly. A first run on
+# a fresh database creates the stores' shared tables (and pgvector); those stay, empty, as they
+# would for the application, and are counted from then on.
 
 
 def _redis_keys(url: str) -> Counter[str]:
@@ -103,38 +105,69 @@ def _redis_keys(url: str) -> Counter[str]:
 
 
 def _pg_counts(url: str) -> dict[str, int]:
-    """Every table of the database (-1), with its rows where spine check writes (public).
-
-    Other schemas belong to other tests on the shared server, whose rows may expire meanwhile.
-    """
-    counts: dict[str, int] = {}
+    """Rows of every table of the database (a database of the test's own)."""
     with psycopg.connect(url, autocommit=True) as conn:
         tables = conn.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
             "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
         ).fetchall()
-        for schema, table in tables:
-            if schema != "public":
-                counts[f"{schema}.{table}"] = -1
-                continue
-            where = " WHERE namespace !~ '^spk_[0-9a-f]{12}$'" if table == META_TABLE else ""
-            row = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}"{where}').fetchone()
-            counts[f"{schema}.{table}"] = row[0] if row else -1
-    return counts
+        return {
+            f"{schema}.{table}": conn.execute(
+                f'SELECT count(*) FROM "{schema}"."{table}"'
+            ).fetchone()[0]
+            for schema, table in tables
+        }
+
+
+@pytest.fixture(params=["postgres_url", "legacy_postgres_url"])
+def fresh_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new, empty database on the server: the machine's PostgreSQL 15 is shared by others."""
+    url = request.getfixturevalue(request.param)
+    name = f"spine_hygiene_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def empty_redis_7_db(legacy_redis_url: str) -> str:
+    """A logical database of the machine's (shared) Redis 7 that holds no key."""
+    for db in range(15, 0, -1):
+        url = urlunsplit(urlsplit(legacy_redis_url)._replace(path=f"/{db}"))
+        client = redis.Redis.from_url(url)
+        try:
+            if client.dbsize() == 0:
+                return url
+        finally:
+            client.close()
+    pytest.skip("every logical database of the shared Redis 7 holds keys")
 
 
 def _sqlite_counts(path: Path) -> dict[str, int]:
     conn = sqlite3.connect(path)
-    conn.create_function("is_kit", 1, lambda ns: bool(KIT_NAMESPACE.fullmatch(ns)))
     try:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        counts = {}
-        for table in tables:
-            where = " WHERE NOT is_kit(namespace)" if table == META_TABLE else ""
-            counts[table] = conn.execute(f'SELECT count(*) FROM "{table}"{where}').fetchone()[0]
-        return counts
+        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
     finally:
         conn.close()
+
+
+def _qdrant_counts(path: Path) -> dict[str, int]:
+    """Collection → points, in a local-mode Qdrant directory (nothing when it has none)."""
+    if not path.exists():
+        return {}
+    from qdrant_client import QdrantClient
+
+    client = QdrantClient(path=str(path))
+    try:
+        names = [c.name for c in client.get_collections().collections]
+        return {name: client.count(name, exact=True).count for name in names}
+    finally:
+        client.close()
 
 
 def _passes(spine, target: str) -> None:
@@ -144,28 +177,30 @@ def _passes(spine, target: str) -> None:
     assert result.code == 0, failed
 
 
-@pytest.mark.parametrize("which", ["redis_url", "legacy_redis_url"])
-def test_check_leaves_no_redis_key(spine, request: pytest.FixtureRequest, which: str) -> None:
-    url = request.getfixturevalue(which)
-    before = _redis_keys(url)
-    _passes(spine, url)
-    added = _redis_keys(url) - before
-    registrations = re.compile(r"\{spine:spk_[0-9a-f]{12}\}:mem:meta")
-    assert [k for k in added if not registrations.fullmatch(k)] == []
-    assert sum(added.values()) == len(added)  # at most one registration per namespace
-    if which == "legacy_redis_url":  # no memory kind there: nothing at all remains
-        assert not added
+def test_check_leaves_no_redis_key(spine, redis_url: str) -> None:
+    """Redis 8 (checkpoints and memory), a server of this test run: every key counts."""
+    before = _redis_keys(redis_url)
+    _passes(spine, redis_url)
+    assert _redis_keys(redis_url) == before
 
 
-@pytest.mark.parametrize("which", ["postgres_url", "legacy_postgres_url"])
-def test_check_leaves_no_postgres_row_or_table(
-    spine, request: pytest.FixtureRequest, which: str
-) -> None:
-    url = request.getfixturevalue(which)
-    _passes(spine, url)  # a first run on a fresh server creates the stores' shared tables
-    before = _pg_counts(url)
-    _passes(spine, url)
-    assert _pg_counts(url) == before
+def test_check_leaves_no_key_on_redis_7(spine, empty_redis_7_db: str) -> None:
+    """Redis 7 (checkpoints only; memory unsupported)."""
+    _passes(spine, empty_redis_7_db)
+    assert _redis_keys(empty_redis_7_db) == Counter()
+
+
+def test_check_leaves_no_postgres_row(spine, fresh_database: str) -> None:
+    assert _pg_counts(fresh_database) == {}
+    _passes(spine, fresh_database)  # creates the stores' shared tables, and leaves them empty
+    before = _pg_counts(fresh_database)
+    assert "public.spine_checkpoints" in before
+    # The vector tables of the dimensions the kit used went with its last namespace of each.
+    assert not [t for t in before if t.startswith("public.spine_memory_") and t[-1].isdigit()]
+    data = {t: n for t, n in before.items() if t != "public.spine_schema_migrations"}
+    assert set(data.values()) == {0}, before  # the tables hold no row; only schema versions
+    _passes(spine, fresh_database)
+    assert _pg_counts(fresh_database) == before
 
 
 def test_check_leaves_no_sqlite_row(spine, tmp_path: Path) -> None:
@@ -175,27 +210,47 @@ def test_check_leaves_no_sqlite_row(spine, tmp_path: Path) -> None:
     before = _sqlite_counts(path)
     _passes(spine, url)
     assert _sqlite_counts(path) == before
-    assert before["spine_memory"] == before["spine_checkpoints"] == 0
+    assert before["spine_memory"] == before["spine_memory_meta"] == 0
+    assert before["spine_checkpoints"] == 0
 
 
-def test_sqlite_counts_see_user_rows(spine, tmp_path: Path) -> None:
-    """The counting above is not blind: a user's own session shows up in it."""
-    path = tmp_path / "user.db"
-    url = f"sqlite:///{path}"
+def test_check_leaves_no_qdrant_collection(spine, tmp_path: Path) -> None:
+    path = tmp_path / "qdrant"
+    assert _qdrant_counts(path) == {}
+    _passes(spine, f"qdrant+local:///{path}")
+    assert _qdrant_counts(path) == {}
+    _passes(spine, f"qdrant+local:///{path}")
+    assert _qdrant_counts(path) == {}
+
+
+def test_counts_see_what_users_write(spine, tmp_path: Path) -> None:
+    """The counting above is not blind: a user's own session and records show up in it."""
+    db, qdrant = tmp_path / "user.db", tmp_path / "qdrant"
+    url = f"sqlite:///{db}"
     _passes(spine, url)
-    before = _sqlite_counts(path)
+    before = _sqlite_counts(db)
     code = (
         "import asyncio, sys\n"
-        "from spine_core import State, open_checkpoint\n"
+        "from spine_core import State, open_checkpoint, open_memory\n"
         "async def main():\n"
         "    async with open_checkpoint(sys.argv[1]) as s:\n"
         "        await s.put(State(session_id='users-own'))\n"
+        "    for target in sys.argv[1:]:\n"
+        "        async with open_memory(target) as m:\n"
+        "            await m.save('users own memory', session_id='users-own')\n"
         "asyncio.run(main())\n"
     )
     import subprocess
     import sys
 
-    subprocess.run([sys.executable, "-c", code, url], check=True, timeout=60)
-    assert _sqlite_counts(path)["spine_checkpoints"] == before["spine_checkpoints"] + 1
+    subprocess.run(
+        [sys.executable, "-c", code, url, f"qdrant+local:///{qdrant}"], check=True, timeout=60
+    )
+    mine = {"spine_checkpoints": 1, "spine_memory": 1, "spine_memory_meta": 1}
+    expected = {t: n + mine.get(t, 0) for t, n in before.items()}
+    assert _sqlite_counts(db) == expected
+    assert _qdrant_counts(qdrant) == {"spine_default": 1}
     _passes(spine, url)
-    assert _sqlite_counts(path)["spine_checkpoints"] == before["spine_checkpoints"] + 1
+    _passes(spine, f"qdrant+local:///{qdrant}")
+    assert _sqlite_counts(db) == expected
+    assert _qdrant_counts(qdrant) == {"spine_default": 1}

@@ -1,10 +1,11 @@
 """`spine new backend` and its template: generated packages pass the kit on day one.
 
 One module-scoped run does the expensive part once: it copies what a workspace needs into a
-temporary folder (root pyproject, spine-core, spine-testing, the release tooling), generates
-one backend per kind choice with `spine new backend`, builds the spine-backends wheel, and
-installs all of it into one fresh virtualenv. The tests then run the generated packages'
-own tests (the conformance kit), ruff, mypy --strict and `spine plugin list` there.
+temporary folder (root pyproject, spine-core, spine-testing, pytest-spine, the release
+tooling), generates one backend per kind choice with `spine new backend`, builds the
+spine-backends wheel, and installs all of it into one fresh virtualenv. The tests then run
+the generated packages' own tests (the conformance kit), ruff, mypy --strict and
+`spine plugin list` there.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from spine_backends.cli import new
 from spine_backends.cli._ui import UI
 
 REPO = Path(__file__).resolve().parents[3]
+PYTEST_SPINE = "packages/pytest-spine"
+"""The kit's pytest plugin (spine-testing[pytest]): a testing install has it."""
 TEMPLATE = REPO / "tooling" / new.TEMPLATE_NAME
 UV = shutil.which("uv")
 
@@ -112,7 +115,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, cookiecutter_home: Path)
     """A minimal copy of the workspace: root pyproject, core, kit, release tooling."""
     root = tmp_path_factory.mktemp("workspace")
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    for rel in ("packages/spine-core", "packages/spine-testing", "tooling/release"):
+    for rel in ("packages/spine-core", "packages/spine-testing", PYTEST_SPINE, "tooling/release"):
         _copy(REPO / rel, root / rel)
     other = root / "adapters" / "spine-backend-other"
     other.mkdir(parents=True)
@@ -151,7 +154,7 @@ def venv(workspace: Path, generated: dict[str, Generated], wheel: Path) -> Path:
     env = workspace / ".venv-generated"
     python = env / "bin" / "python"
     _ok(_run([UV, "venv", "--quiet", "--python", sys.executable, str(env)], cwd=workspace))
-    editable = ["packages/spine-core", "packages/spine-testing"]
+    editable = ["packages/spine-core", "packages/spine-testing", PYTEST_SPINE]
     editable += [g.path.relative_to(workspace).as_posix() for g in generated.values()]
     install = [UV, "pip", "install", "--quiet", "--python", str(python)]
     args = [a for path in editable for a in ("-e", path)]

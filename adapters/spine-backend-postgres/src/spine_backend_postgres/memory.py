@@ -608,6 +608,51 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         rows = await self._fetch(self._statements.export, params)
         return [(_record(r), [float(x) for x in r[5]]) for r in rows]
 
+    async def _drop_namespace(self) -> None:
+        """Delete the namespace: every record and its `memory_meta` row (for `spine check`).
+
+        A per-dimension vector table that is left empty, with no namespace recording its
+        dimension, is dropped too (the next claim of that dimension creates it again).
+        Private: the conformance kit calls it on the namespaces it made, to leave nothing.
+        """
+        from psycopg import sql
+
+        from ._migrations import _lock_key
+
+        dimension = self._bound if await self._holds_data() else None  # its table exists
+        meta = self._names.table("memory_meta")
+        table = None if dimension is None else self._table_name(dimension)
+        vectors = None if table is None else sql.Identifier(self.schema, table)
+        prepare = self._db.prepare
+
+        async def run(conn: AsyncConnection[Any]) -> None:
+            async def found(text: str, on: Composable, *params: object) -> bool:
+                # One-off statements: never prepared (safe behind a transaction pooler too).
+                cur = await conn.execute(sql.SQL(text).format(on), params or None, prepare=False)
+                return cur.description is not None and await cur.fetchone() is not None
+
+            async with conn.transaction():
+                # Serialized with migrations, and no namespace can claim a dimension meanwhile.
+                await locked(conn, _lock_key(self._names), prepare=prepare)
+                await found("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", meta)
+                await found("DELETE FROM {} WHERE namespace = %s", meta, self.namespace)
+                if vectors is None:
+                    return
+                await found("DELETE FROM {} WHERE namespace = %s", vectors, self.namespace)
+                if self.table is not None:  # a table the user named is theirs
+                    return
+                if await found("SELECT 1 FROM {} WHERE dimension = %s", meta, dimension):
+                    return
+                await found("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", vectors)
+                if await found("SELECT 1 FROM {} LIMIT 1", vectors):
+                    return
+                await found("DROP TABLE {}", vectors)
+                versions = self._names.table("schema_migrations")
+                await found("DELETE FROM {} WHERE component = %s", versions, f"memory_{dimension}")
+
+        await self._db.run(_autocommit(run), retry=False)
+        await self.aclose()
+
 
 def _compose(text: str, table: Composable) -> bytes:
     from psycopg import sql

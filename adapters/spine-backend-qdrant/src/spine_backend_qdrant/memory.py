@@ -531,6 +531,17 @@ class QdrantMemory(MemoryStoreBase):
         records.sort(key=lambda r: (r.ts, r.id))
         return records[-limit:]
 
+    async def _drop_namespace(self) -> None:
+        """Delete the namespace's collection, records and recorded embedder (for `spine check`).
+
+        Private: the conformance kit calls it on the namespaces it made, to leave nothing.
+        """
+        await self._ensure_ready()
+        name = self.collection
+        if await self._call(lambda c: c.collection_exists(name)):
+            await self._call(lambda c: c.delete_collection(name))
+        await self.aclose()
+
 
 def _index_op(
     collection: str,

@@ -689,3 +689,16 @@ class RedisMemory(MemoryStoreBase):
             score = max(-1.0, min(1.0, sum(map(operator.mul, vector, stored))))
             out.append((score, rid, None if metadata is None else json.loads(as_text(metadata))))
         return out
+
+    async def _drop_namespace(self) -> None:
+        """Delete the namespace: every record and its meta hash (for `spine check`).
+
+        Private: the conformance kit calls it on the namespaces it made, to leave nothing.
+        """
+        await self._ensure_ready()
+        await self._prune(None, None)  # every record, through the delete script
+        k = self._keys
+        # One hash tag: a single-slot DEL, also on a cluster.
+        keys = (k.vectors, k.by_time, k.counts, k.meta)
+        await self._conn.run(lambda c: c.delete(*keys))
+        await self.aclose()

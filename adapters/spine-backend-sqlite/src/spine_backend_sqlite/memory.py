@@ -504,3 +504,26 @@ class SQLiteMemory(SQLiteStoreMixin, MemoryStoreBase):
 
     async def _prune(self, session_id: str | None, before: float | None) -> int:
         return await self._runner.call(self._runner.engine.prune, session_id, before)
+
+    async def _drop_namespace(self) -> None:
+        """Delete the namespace: every record and its recorded embedder (for `spine check`).
+
+        Private: the conformance kit calls it on the namespaces it made, to leave nothing.
+        """
+        await self._ensure_ready()
+        engine = self._runner.engine
+
+        def drop() -> None:
+            conn = engine.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for table in ("spine_memory", "spine_memory_meta"):
+                    conn.execute(f"DELETE FROM {table} WHERE namespace = ?", (engine.namespace,))
+                conn.execute("COMMIT")
+            except BaseException:
+                rollback_quietly(conn)
+                raise
+            engine.cache = None
+
+        await self._runner.call(drop)
+        await self.aclose()

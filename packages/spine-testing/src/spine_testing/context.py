@@ -32,7 +32,7 @@ from spine_core import (
 from ._check import Check
 from .expect import CheckFailed, CheckSkipped, describe
 
-__all__ = ["CheckContext", "StoreFactory", "Target", "close_quietly"]
+__all__ = ["CheckContext", "StoreFactory", "Target", "close_quietly", "drop_namespace"]
 
 StoreFactory = Callable[..., Any]
 """``factory(**options)`` → a new, unopened store; equal options → the same underlying data."""
@@ -299,8 +299,27 @@ class CheckContext:
         # Records saved without a session id (and sessions a check made under its own ids)
         # live only in the kit's own namespaces: prune everything there, through the public
         # API and with the options that wrote it (a memory namespace is bound to its embedder).
-        if not self.advertises("prune"):
-            return
+        # What no public operation removes, a namespace's registration (the embedder a memory
+        # namespace records), goes through the store's private `_drop_namespace` hook, which
+        # only ever runs on these kit-made namespaces.
         for options in list(self._namespaces.values()):
             store = await self.store(**options)
-            await store.prune(before=_FAR_FUTURE)
+            if self.advertises("prune"):
+                await store.prune(before=_FAR_FUTURE)
+            await drop_namespace(store)
+
+
+async def drop_namespace(store: object) -> bool:
+    """Drop `store`'s whole namespace through its `_drop_namespace` hook, if it has one.
+
+    For namespaces the kit made (`spk_…`) only: the hook deletes every record and the
+    namespace's registration, so a check run leaves no trace. False when there is no hook.
+    """
+    drop = getattr(store, "_drop_namespace", None)
+    if not callable(drop):
+        return False
+    namespace = getattr(store, "namespace", None)
+    if not (isinstance(namespace, str) and namespace.startswith(_KIT_NAMESPACE)):
+        raise ValueError(f"refusing to drop namespace {namespace!r}: the kit did not make it")
+    await drop()
+    return True

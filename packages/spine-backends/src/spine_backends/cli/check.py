@@ -19,10 +19,14 @@ if TYPE_CHECKING:
 __all__ = ["PROBE_TIMEOUT", "REQUIRABLE", "TargetUnreachable", "add_parser", "check_target"]
 
 PROBE_TIMEOUT = 3.0
-"""Seconds the reachability probe may take per kind before the target counts as unreachable."""
+"""Seconds the reachability probe may take per kind before a server counts as unreachable.
+
+Embedded stores (a file, a directory) are not timed: there is no server to wait for, and
+their first open includes importing the driver, which alone can take seconds on a busy machine.
+"""
 
 REQUIRABLE = ("base", "validated", "standard", "full")
-"""`spine_testing.LEVELS` above none, spelled out: importing the kit here would import pytest."""
+"""`spine_testing.LEVELS` above none, spelled out: `spine --help` should not load every check."""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -93,23 +97,25 @@ async def _probe(factory: Any, kind: Kind, target: str) -> str | None:
     """
     from spine_backends._targets import shown
     from spine_core._redact import redact_text
-    from spine_testing.context import CheckContext, Target, close_quietly
+    from spine_testing.context import CheckContext, Target, close_quietly, drop_namespace
 
     # Its own namespace, like every check: the probe must not touch the user's default one.
-    if await Target(factory, kind, namespace_per_check=True).accepts("namespace"):
-        store = factory(namespace=CheckContext.fresh_namespace())
-    else:
-        store = factory()
+    own = await Target(factory, kind, namespace_per_check=True).accepts("namespace")
+    store = factory(namespace=CheckContext.fresh_namespace()) if own else factory()
     try:
         health = getattr(store, "health", None)
         if not callable(health):
             return None
+        timeout = None if getattr(store, "topology", None) == "embedded" else PROBE_TIMEOUT
         try:
-            result = await asyncio.wait_for(health(), timeout=PROBE_TIMEOUT)
+            result = await asyncio.wait_for(health(), timeout=timeout)
         except TimeoutError:
             why = f"no answer within {PROBE_TIMEOUT:g} s"
         else:
             if result.ok:
+                if own:  # opening registered the namespace (a memory store's embedder)
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(drop_namespace(store), timeout=timeout)
                 return None
             error = str(result.error or "unhealthy")
             # A server that answers but lacks a feature says so (status "unsupported"); a store
