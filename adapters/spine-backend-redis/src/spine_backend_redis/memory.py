@@ -466,7 +466,12 @@ class RedisMemory(MemoryStoreBase):
         if fresh or not await self._conn.run(lambda c: c.exists(snapshot)):
             await self._snapshot_ids(snapshot)
         ids = await self._conn.run(lambda c: c.zrangebylex(snapshot, low, "+", start=0, num=n))
-        await self._conn.run(lambda c: c.pexpire(snapshot, _EXPORT_SNAPSHOT_MS))
+        if len(ids) < n:
+            # The last page: the snapshot has served its export (a concurrent one that still
+            # pages it rebuilds it on its next page, keyed by its cursor).
+            await self._conn.run(lambda c: c.unlink(snapshot))
+        else:
+            await self._conn.run(lambda c: c.pexpire(snapshot, _EXPORT_SNAPSHOT_MS))
         return [as_text(i) for i in ids]
 
     async def _snapshot_ids(self, snapshot: str) -> None:
@@ -699,6 +704,6 @@ class RedisMemory(MemoryStoreBase):
         await self._prune(None, None)  # every record, through the delete script
         k = self._keys
         # One hash tag: a single-slot DEL, also on a cluster.
-        keys = (k.vectors, k.by_time, k.counts, k.meta)
+        keys = (k.vectors, k.by_time, k.counts, k.meta, k.tag + ":mem:export")
         await self._conn.run(lambda c: c.delete(*keys))
         await self.aclose()
