@@ -31,6 +31,7 @@ USER_SURFACE = {
     "kind",
     "load",
     "namespace",
+    "options",
     "prune",
     "save",
     "save_many",

@@ -15,6 +15,7 @@ from datetime import datetime
 from importlib import metadata as importlib_metadata
 from typing import Any, ClassVar, Self
 
+from ._options import StoreOptions
 from ._spi_version import SPI_VERSION
 from .capabilities import (
     CheckpointCapabilities,
@@ -69,6 +70,8 @@ class StoreBase:
     kind: ClassVar[Kind]
     topology: Topology = "unknown"
     """How the store reaches its data; a class default an instance may refine (e.g. by mode)."""
+    options: StoreOptions | None = None
+    """The store's validated options model (see `spine_core.spi.parse_options`), if it has one."""
 
     def __init__(self) -> None:
         self._ready = False
@@ -135,6 +138,7 @@ class StoreBase:
             spi_version=self.SPI_VERSION,
             topology=self.topology,
             target=redact_text(target) if target else None,
+            options={} if self.options is None else self.options.details(),
         )
 
     async def health(self) -> Health:

@@ -10,12 +10,21 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from ._options import Namespace, StoreOptions, parse_options, query_options
 from .base import Filter, MemoryStoreBase, PreparedRecord
 from .capabilities import MemoryCapabilities, Topology
 from .protocols import Embedder
 from .records import MemoryRecord
+from .urls import url_options
 
-__all__ = ["BufferMemory"]
+__all__ = ["BufferMemory", "BufferOptions"]
+
+
+class BufferOptions(StoreOptions):
+    """`BufferMemory`'s options."""
+
+    store_name: ClassVar[str] = "BufferMemory"
+    namespace: Namespace = "default"
 
 
 class BufferMemory(MemoryStoreBase):
@@ -28,14 +37,15 @@ class BufferMemory(MemoryStoreBase):
 
     def __init__(self, *, namespace: str = "default", embedder: Embedder | None = None) -> None:
         """`embedder` is accepted so shared memory options fit; a buffer embeds nothing."""
-        super().__init__(namespace=namespace)
+        self.options = parse_options(BufferOptions, kwargs={"namespace": namespace})
+        super().__init__(namespace=self.options.namespace)
         # Records in save order with their metadata JSON, so each read hands out a fresh copy.
         self._rows: list[tuple[MemoryRecord, str]] = []
 
     @classmethod
     def from_url(cls, url: str, **config: Any) -> BufferMemory:
-        """Any URL opens a fresh in-process buffer."""
-        return cls(**config)
+        """Any URL opens a fresh in-process buffer (query options; keywords win)."""
+        return cls(**{**query_options(BufferOptions, url_options(url)), **config})
 
     def _target(self) -> str:
         return f"buffer://{self.namespace}"

@@ -2,8 +2,8 @@
 
 `spine_core` itself is the user's face (types, `open_*`, the registry, errors, embedders,
 reference stores); this is the implementer's: the store bases and their hooks, the state
-codec, input validation, the retry helper, URL helpers, capability descriptors, the backend
-table and the SPI version rule.
+codec, input validation, options models, the retry helper, URL helpers, capability
+descriptors, the backend table and the SPI version rule.
 """
 
 from __future__ import annotations
@@ -20,6 +20,14 @@ from ._backends import (
     lazy_classes,
     plugin_schemes,
     scheme_storage,
+)
+from ._options import (
+    DefaultTTL,
+    Namespace,
+    StoreOptions,
+    option_names,
+    parse_options,
+    query_options,
 )
 from ._spi_version import SPI_VERSION, check_spi_version
 from .base import *  # noqa: F403 - the bases and their hook types, whatever base.py exports
@@ -86,13 +94,16 @@ __all__ = [
     "Backend",
     "Capability",
     "CheckpointCapabilities",
+    "DefaultTTL",
     "Embedder",
     "Health",
     "Kind",
     "MemoryCapabilities",
+    "Namespace",
     "SessionInfo",
     "SessionPage",
     "StoreInfo",
+    "StoreOptions",
     "Topology",
     "backend_for_scheme",
     "capabilities_of",
@@ -109,7 +120,10 @@ __all__ = [
     "lazy_exports",
     "load_metadata",
     "load_state",
+    "option_names",
+    "parse_options",
     "plugin_schemes",
+    "query_options",
     "redact_secrets",
     "redact_text",
     "redact_url",
