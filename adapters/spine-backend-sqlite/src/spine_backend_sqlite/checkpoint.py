@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from spine_core.spi import (
     CheckpointCapabilities,
     CheckpointStoreBase,
     ScanRow,
     Topology,
-    validate_namespace,
-    validate_ttl,
+    parse_options,
 )
 
 from ._checkpoint_sql import Engine
+from ._options import SQLiteCheckpointOptions
 from ._runner import Runner
-from ._sqlite import SQLiteStoreMixin, Target, optional_float
+from ._sqlite import Target
+from ._store import SQLiteStoreMixin
 
 __all__ = ["SQLiteCheckpoint"]
 
@@ -66,13 +66,6 @@ def _capabilities(target: Target) -> CheckpointCapabilities:
     )
 
 
-_URL_OPTIONS: dict[str, Callable[[str], Any]] = {
-    "namespace": str,
-    "busy_timeout": float,
-    "default_ttl": optional_float,
-}
-
-
 class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
     """Checkpoints in a SQLite file (or a private in-memory database).
 
@@ -92,7 +85,7 @@ class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
     # What every instance offers, whatever its file; an instance adds what its own target
     # gives (durability, concurrent writers, details).
     capabilities = CheckpointCapabilities(revisions=True, ttl=True, list_sessions=True, prune=True)
-    _url_options = _URL_OPTIONS
+    _options_model = SQLiteCheckpointOptions
 
     def __init__(
         self,
@@ -103,9 +96,17 @@ class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
         busy_timeout: float = 5.0,
     ) -> None:
         super().__init__()
-        self._where = Target(path, busy_timeout)
-        self.namespace = validate_namespace(namespace)
-        self.default_ttl = validate_ttl(default_ttl)
+        self.options = options = parse_options(
+            SQLiteCheckpointOptions,
+            kwargs={
+                "namespace": namespace,
+                "default_ttl": default_ttl,
+                "busy_timeout": busy_timeout,
+            },
+        )
+        self._where = Target(path, options.busy_timeout)
+        self.namespace = options.namespace
+        self.default_ttl = options.default_ttl
         self.capabilities = _capabilities(self._where)
         self._runner: Runner[Engine] = Runner(self._where, "spine-sqlite-checkpoint")
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, ClassVar, TypeVar, Union, get_args, get_origi
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr, ValidationError
 
-from .errors import ConfigError
+from .errors import ConfigError, SpineError
 from .validation import validate_namespace, validate_ttl
 
 __all__ = [
@@ -111,7 +111,7 @@ def _refuse_unknown(model: type[StoreOptions], names: list[str]) -> None:
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     more = f" (and {', '.join(repr(n) for n in unknown[1:])})" if unknown[1:] else ""
     raise ConfigError(
-        f"{model.store_name} has no option {name!r:.80}{hint}{more}; "
+        f"unknown option {name!r:.80} for {model.store_name}{hint}{more}; "
         f"known options: {', '.join(known)}"
     )
 
@@ -124,7 +124,14 @@ def _none_word(model: type[StoreOptions], name: str, raw: str) -> Any:
     return raw
 
 
-def _config_error(model: type[StoreOptions], exc: ValidationError, *, where: str) -> ConfigError:
+def _config_error(
+    model: type[StoreOptions], exc: ValidationError, *, where: str
+) -> ConfigError | SpineError:
+    for error in exc.errors(include_url=False):
+        # A Spine validator's own error (e.g. `InvalidInput` from validate_ttl) keeps its type.
+        original = (error.get("ctx") or {}).get("error")
+        if isinstance(original, SpineError):
+            return original
     problems: list[str] = []
     for error in exc.errors(include_url=False):
         loc = error["loc"]
