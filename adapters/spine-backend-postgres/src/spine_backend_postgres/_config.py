@@ -6,6 +6,7 @@ DSN (a missing driver is reported as a `ConfigError` naming what to install).
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ def split_url_options(url: str, names: Collection[str]) -> tuple[str, dict[str, 
     """Split a `postgresql://` URL into (the libpq URL, the raw values of the options `names`).
 
     `postgres://` and `pgvector://` (the memory registry's alias) are accepted too; every
-    other query parameter stays in the URL for libpq.
+    other query parameter stays in the URL for libpq, which must know its name.
     """
     scheme = urlsplit(url).scheme.lower() if isinstance(url, str) else ""
     if scheme not in ("postgresql", "postgres", "pgvector"):
@@ -91,7 +92,27 @@ def split_url_options(url: str, names: Collection[str]) -> tuple[str, dict[str, 
             options[key] = value
         else:
             kept.append((key, value))
+    _check_libpq_names([key for key, _ in kept], names)
     return urlunsplit(parts._replace(query=urlencode(kept))), options
+
+
+def _check_libpq_names(given: list[str], spine_options: Collection[str]) -> None:
+    """Refuse a query parameter neither Spine nor libpq knows (libpq would at connect time)."""
+    if not given:
+        return
+    try:
+        from psycopg import pq
+    except ImportError:  # pragma: no cover - the distribution depends on psycopg
+        return
+    libpq = {option.keyword.decode() for option in pq.Conninfo.get_defaults()}
+    unknown = [key for key in given if key not in libpq]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], [*spine_options, *libpq], n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(
+            f"unknown option {unknown[0]!r:.80} in the PostgreSQL URL{hint}; store options: "
+            f"{', '.join(sorted(spine_options))}; other parameters go to libpq"
+        )
 
 
 @dataclass(frozen=True)

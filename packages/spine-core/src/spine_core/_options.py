@@ -54,15 +54,20 @@ class StoreOptions(BaseModel):
         """The option values for `info()` and capability details; secrets are left out."""
         fields = type(self).model_fields
         return {
-            name: value
-            for name, value in self
+            option: getattr(self, name)
+            for option, name in _fields_by_option(type(self)).items()
             if not _is_secret(fields[name].annotation) and fields[name].repr
         }
 
 
 def option_names(model: type[StoreOptions]) -> tuple[str, ...]:
-    """The option names `model` accepts, sorted."""
-    return tuple(sorted(model.model_fields))
+    """The option names `model` accepts (a field's alias when it has one), sorted."""
+    return tuple(sorted(_fields_by_option(model)))
+
+
+def _fields_by_option(model: type[StoreOptions]) -> dict[str, str]:
+    # An alias lets an option carry a name BaseModel already uses (e.g. `schema`).
+    return {field.alias or name: name for name, field in model.model_fields.items()}
 
 
 def parse_options(
@@ -98,12 +103,13 @@ def query_options(model: type[StoreOptions], query: Mapping[str, str]) -> dict[s
         parsed = model.model_validate(converted)
     except ValidationError as exc:
         raise _config_error(model, exc, where=" in the URL") from None
-    return {name: getattr(parsed, name) for name in query}
+    fields = _fields_by_option(model)
+    return {option: getattr(parsed, fields[option]) for option in query}
 
 
 def _refuse_unknown(model: type[StoreOptions], names: list[str]) -> None:
     known = option_names(model)
-    unknown = [n for n in dict.fromkeys(names) if n not in model.model_fields]
+    unknown = [n for n in dict.fromkeys(names) if n not in known]
     if not unknown:
         return
     name = unknown[0]
@@ -118,7 +124,7 @@ def _refuse_unknown(model: type[StoreOptions], names: list[str]) -> None:
 
 def _none_word(model: type[StoreOptions], name: str, raw: str) -> Any:
     """An empty, 'none' or 'null' URL value means None for an option that may be None."""
-    field = model.model_fields.get(name)
+    field = model.model_fields.get(_fields_by_option(model).get(name, name))
     if field is not None and _allows_none(field.annotation) and raw.strip().lower() in _NONE_WORDS:
         return None
     return raw
@@ -140,7 +146,7 @@ def _config_error(
             problems.append(message)
             continue
         name = str(loc[0])
-        field = model.model_fields.get(name)
+        field = model.model_fields.get(_fields_by_option(model).get(name, name))
         secret = field is not None and _is_secret(field.annotation)
         shown = "'***'" if secret else f"{error.get('input')!r:.80}"
         allowed = _allowed(field.annotation, field.metadata) if field is not None else ""
