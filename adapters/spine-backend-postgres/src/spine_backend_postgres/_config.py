@@ -6,7 +6,6 @@ DSN (a missing driver is reported as a `ConfigError` naming what to install).
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spine_core.errors import ConfigError
-from spine_core.spi import redact_secrets, redact_url
+from spine_core.spi import redact_secrets, redact_url, refuse_unknown_names
 
 __all__ = [
     "Target",
@@ -105,14 +104,7 @@ def _check_libpq_names(given: list[str], spine_options: Collection[str]) -> None
     except ImportError:  # pragma: no cover - the distribution depends on psycopg
         return
     libpq = {option.keyword.decode() for option in pq.Conninfo.get_defaults()}
-    unknown = [key for key in given if key not in libpq]
-    if unknown:
-        close = difflib.get_close_matches(unknown[0], [*spine_options, *libpq], n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(
-            f"unknown option {unknown[0]!r:.80} in the PostgreSQL URL{hint}; store options: "
-            f"{', '.join(sorted(spine_options))}; other parameters go to libpq"
-        )
+    refuse_unknown_names(given, libpq, store=spine_options, what="PostgreSQL URL parameter")
 
 
 @dataclass(frozen=True)

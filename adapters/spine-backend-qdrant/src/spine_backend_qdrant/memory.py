@@ -116,9 +116,9 @@ class QdrantMemory(MemoryStoreBase):
                 "batch_size": batch_size,
             },
         )
+        key = None if options.api_key is None else options.api_key.get_secret_value()
         super().__init__(embedder=embedder, namespace=options.namespace)
         self.options = options
-        key = None if options.api_key is None else options.api_key.get_secret_value()
         given = [
             name
             for name, v in (

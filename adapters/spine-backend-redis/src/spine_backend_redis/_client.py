@@ -6,7 +6,6 @@ The driver (`redis.asyncio`) is imported inside functions only, so importing thi
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spine_core.errors import BackendUnavailable, ConfigError
-from spine_core.spi import redact_text, redact_url, retry_transient
+from spine_core.spi import redact_text, redact_url, refuse_unknown_names, retry_transient
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -202,15 +201,12 @@ def _check_client_options(
     except ValueError as exc:
         raise ConfigError(f"malformed Redis URL {redact_text(url)!r}: {exc}") from None
     given = {k for k, _ in parse_qsl(query, keep_blank_values=True)} | set(options)
-    known = _known_client_options(cluster)
-    unknown = sorted(given - known)
-    if unknown:
-        close = difflib.get_close_matches(unknown[0], [*spine_options, *known], n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(
-            f"unknown Redis client option(s) {', '.join(unknown)} for {redact_url(url)}{hint}; "
-            f"store options: {', '.join(sorted(spine_options))}; other names pass to redis-py"
-        )
+    refuse_unknown_names(
+        sorted(given),
+        _known_client_options(cluster),
+        store=spine_options,
+        what=f"Redis client option for {redact_url(url)}",
+    )
 
 
 class Connection:

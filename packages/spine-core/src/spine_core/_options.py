@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import types
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Annotated, Any, ClassVar, TypeVar, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr, ValidationError
@@ -28,6 +28,7 @@ __all__ = [
     "option_names",
     "parse_options",
     "query_options",
+    "refuse_unknown_names",
 ]
 
 OptionsT = TypeVar("OptionsT", bound="StoreOptions")
@@ -105,6 +106,25 @@ def query_options(model: type[StoreOptions], query: Mapping[str, str]) -> dict[s
         raise _config_error(model, exc, where=" in the URL") from None
     fields = _fields_by_option(model)
     return {option: getattr(parsed, fields[option]) for option in query}
+
+
+def refuse_unknown_names(
+    given: Iterable[str], accepted: Collection[str], *, store: Collection[str], what: str
+) -> None:
+    """Refuse names a pass-through (driver) option must have but neither side knows.
+
+    `accepted` are the names the driver takes, `store` the store's own option names (both
+    offered as suggestions); `what` says where the names came from, e.g. 'Redis client option'.
+    """
+    unknown = [name for name in dict.fromkeys(given) if name not in accepted]
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0], [*store, *accepted], n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ConfigError(
+        f"unknown {what}(s) {', '.join(repr(n)[:80] for n in unknown)}{hint}; "
+        f"store options: {', '.join(sorted(store))}; other names pass to the driver"
+    )
 
 
 def _refuse_unknown(model: type[StoreOptions], names: list[str]) -> None:

@@ -28,6 +28,7 @@ from ._options import (
     option_names,
     parse_options,
     query_options,
+    refuse_unknown_names,
 )
 from ._spi_version import SPI_VERSION, check_spi_version
 from .base import *  # noqa: F403 - the bases and their hook types, whatever base.py exports
@@ -127,6 +128,7 @@ __all__ = [
     "redact_secrets",
     "redact_text",
     "redact_url",
+    "refuse_unknown_names",
     "retry_transient",
     "scheme_storage",
     "url_options",
