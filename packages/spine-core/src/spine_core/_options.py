@@ -111,10 +111,10 @@ def query_options(model: type[StoreOptions], query: Mapping[str, str]) -> dict[s
 def refuse_unknown_names(
     given: Iterable[str], accepted: Collection[str], *, store: Collection[str], what: str
 ) -> None:
-    """Refuse names a pass-through (driver) option must have but neither side knows.
+    """Refuse pass-through (driver) option names that neither the driver nor the store knows.
 
     `accepted` are the names the driver takes, `store` the store's own option names (both
-    offered as suggestions); `what` says where the names came from, e.g. 'Redis client option'.
+    offered as suggestions); `what` names the kind of name, e.g. 'Redis client option'.
     """
     unknown = [name for name in dict.fromkeys(given) if name not in accepted]
     if not unknown:
