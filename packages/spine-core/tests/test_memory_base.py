@@ -32,6 +32,7 @@ USER_SURFACE = {
     "kind",
     "load",
     "namespace",
+    "options",
     "prune",
     "restore_records",
     "save",

@@ -1,4 +1,4 @@
-"""Configuration shared by the PostgreSQL stores: identifiers, DSNs and connection options.
+"""Configuration shared by the PostgreSQL stores: identifiers, DSNs and URLs (options: `_options`).
 
 Everything here runs in constructors, so it does no I/O; it imports psycopg only to parse a
 DSN (a missing driver is reported as a `ConfigError` naming what to install).
@@ -9,43 +9,23 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spine_core.errors import ConfigError
-from spine_core.spi import redact_secrets, redact_url
+from spine_core.spi import redact_secrets, redact_url, refuse_unknown_names
 
 __all__ = [
-    "URL_OPTIONS",
-    "ConnectOptions",
-    "PoolerMode",
     "Target",
     "parse_target",
+    "place_table",
     "split_url_options",
     "validate_identifier",
-    "validate_pooler",
-    "validate_positive",
 ]
-
-PoolerMode = Literal["session", "transaction"]
 
 _SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _PREFIX = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]{0,39})?")
 _TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,49}")
-
-URL_OPTIONS: dict[str, type] = {
-    "namespace": str,
-    "schema": str,
-    "table_prefix": str,
-    "pooler": str,
-    "pool_min_size": int,
-    "pool_max_size": int,
-    "pool_timeout": float,
-    "connect_timeout": float,
-    "command_timeout": float,
-    "default_ttl": float,
-}
-"""Spine options a URL may carry in its query string (libpq would reject them)."""
 
 
 def validate_identifier(value: object, *, what: Literal["schema", "table_prefix", "table"]) -> str:
@@ -73,29 +53,29 @@ def validate_identifier(value: object, *, what: Literal["schema", "table_prefix"
     return str(value)
 
 
-def validate_pooler(value: object) -> PoolerMode:
-    """`"session"` (default: direct connections or a session pooler) or `"transaction"`."""
-    if value == "session" or value == "transaction":
-        return value
-    raise ConfigError(
-        f"pooler must be 'session' (server-side prepared statements allowed) or "
-        f"'transaction' (e.g. PgBouncer in transaction mode: none), got {value!r:.80}"
-    )
+def place_table(schema: str, table_prefix: str, table: str | None) -> tuple[str, str]:
+    """(schema, table) of the checkpoint table; a `table` of `schema.name` also sets the schema.
+
+    The default is `<table_prefix>checkpoints`. spinekit put `table` into its SQL unquoted, so
+    PostgreSQL folded it to lower case: it is folded the same way, or `table="AgentRuns"`
+    would miss the data spinekit wrote.
+    """
+    if table is None:
+        return schema, validate_identifier(table_prefix + "checkpoints", what="table")
+    given, dot, name = table.lower().rpartition(".")
+    if dot:
+        given = validate_identifier(given, what="schema")
+        if schema not in ("public", given):
+            raise ConfigError(f"table={table!r} names schema {given!r} but schema={schema!r}")
+        schema = given
+    return schema, validate_identifier(name, what="table")
 
 
-def validate_positive(value: object, *, what: str, integer: bool = False) -> Any:
-    """A positive number (an int when `integer`), else `ConfigError`."""
-    kinds: tuple[type, ...] = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or not cast(float, value) > 0:
-        kind = "int" if integer else "number"
-        raise ConfigError(f"{what} must be a positive {kind}, got {value!r:.80}")
-    return value
+def split_url_options(url: str, names: Collection[str]) -> tuple[str, dict[str, str]]:
+    """Split a `postgresql://` URL into (the libpq URL, the raw values of the options `names`).
 
-
-def split_url_options(url: str) -> tuple[str, dict[str, Any]]:
-    """Split a `postgresql://` URL into (the libpq URL, Spine options from its query).
-
-    `postgres://` and `pgvector://` (the memory registry's alias) are accepted too.
+    `postgres://` and `pgvector://` (the memory registry's alias) are accepted too; every
+    other query parameter stays in the URL for libpq, which must know its name.
     """
     scheme = urlsplit(url).scheme.lower() if isinstance(url, str) else ""
     if scheme not in ("postgresql", "postgres", "pgvector"):
@@ -105,17 +85,26 @@ def split_url_options(url: str) -> tuple[str, dict[str, Any]]:
         )
     parts = urlsplit(url)._replace(scheme="postgresql")
     kept: list[tuple[str, str]] = []
-    options: dict[str, Any] = {}
+    options: dict[str, str] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        kind = URL_OPTIONS.get(key)
-        if kind is None:
+        if key in names:
+            options[key] = value
+        else:
             kept.append((key, value))
-            continue
-        try:
-            options[key] = kind(value)
-        except ValueError:
-            raise ConfigError(f"URL option {key}={value!r:.40} is not a {kind.__name__}") from None
+    _check_libpq_names([key for key, _ in kept], names)
     return urlunsplit(parts._replace(query=urlencode(kept))), options
+
+
+def _check_libpq_names(given: list[str], spine_options: Collection[str]) -> None:
+    """Refuse a query parameter neither Spine nor libpq knows (libpq would at connect time)."""
+    if not given:
+        return
+    try:
+        from psycopg import pq
+    except ImportError:  # pragma: no cover - the distribution depends on psycopg
+        return
+    libpq = {option.keyword.decode() for option in pq.Conninfo.get_defaults()}
+    refuse_unknown_names(given, libpq, store=spine_options, what="PostgreSQL URL parameter")
 
 
 @dataclass(frozen=True)
@@ -186,58 +175,3 @@ def parse_target(dsn: str) -> Target:
     hostport = f"[{host}]:{port}" if ":" in host and "," not in host else f"{host}:{port}"
     shown = f"postgresql://{user + '@' if user else ''}{hostport}/{dbname}"
     return Target(dsn=dsn, shown=shown, where=f"PostgreSQL at {hostport}/{dbname}")
-
-
-@dataclass(frozen=True)
-class ConnectOptions:
-    """How a store reaches the server: pool sizes, timeouts and pooler compatibility."""
-
-    pooler: PoolerMode = "session"
-    pool_min_size: int = 1
-    pool_max_size: int = 10
-    pool_timeout: float = 10.0
-    connect_timeout: float = 5.0
-    command_timeout: float = 10.0
-    retries: int = 3
-
-    def __post_init__(self) -> None:
-        validate_pooler(self.pooler)
-        validate_positive(self.pool_min_size, what="pool_min_size", integer=True)
-        validate_positive(self.pool_max_size, what="pool_max_size", integer=True)
-        validate_positive(self.pool_timeout, what="pool_timeout")
-        validate_positive(self.connect_timeout, what="connect_timeout")
-        validate_positive(self.command_timeout, what="command_timeout")
-        validate_positive(self.retries, what="retries", integer=True)
-        if self.pool_min_size > self.pool_max_size:
-            raise ConfigError(
-                f"pool_min_size ({self.pool_min_size}) exceeds pool_max_size ({self.pool_max_size})"
-            )
-
-    @property
-    def prepare(self) -> bool | None:
-        """The `prepare=` argument for each execute: never behind a transaction pooler."""
-        return False if self.pooler == "transaction" else None
-
-    def connection_kwargs(self, dsn_keys: Collection[str] = ()) -> dict[str, Any]:
-        """Keyword arguments for every connection the store opens itself.
-
-        Socket-level bounds (TCP keepalives, TCP user timeout) are added unless the DSN
-        (whose parameter names are `dsn_keys`) sets them itself: a peer that vanished without
-        closing its socket is then noticed by the kernel, not only by `command_timeout`.
-        """
-        kwargs: dict[str, Any] = {
-            "autocommit": True,
-            "connect_timeout": max(1, round(self.connect_timeout)),
-        }
-        socket_bounds = {
-            "keepalives": 1,
-            "keepalives_idle": 30,
-            "keepalives_interval": 5,
-            "keepalives_count": 3,
-            # Unacknowledged data for this long drops the connection (Linux; ignored elsewhere).
-            "tcp_user_timeout": max(1000, round(self.command_timeout * 1000)),
-        }
-        kwargs.update({k: v for k, v in socket_bounds.items() if k not in dsn_keys})
-        if self.pooler == "transaction":
-            kwargs["prepare_threshold"] = None
-        return kwargs

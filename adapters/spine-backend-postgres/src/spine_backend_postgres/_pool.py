@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from spine_core.errors import BackendUnavailable, ConfigError, InvalidInput, SpineError
 from spine_core.spi import redact_text, retry_transient
 
-from ._config import ConnectOptions, Target
+from ._config import Target
+from ._options import ConnectOptions
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection

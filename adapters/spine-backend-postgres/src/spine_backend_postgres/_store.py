@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
-from spine_core.spi import StoreBase
+from spine_core.errors import ConfigError
+from spine_core.spi import StoreBase, option_names, query_options
 
-from ._config import ConnectOptions, PoolerMode, parse_target, split_url_options
+from ._config import parse_target, split_url_options
+from ._options import ConnectOptions
 from ._pool import Connector, single
 
 if TYPE_CHECKING:
@@ -16,52 +18,51 @@ if TYPE_CHECKING:
 __all__ = ["PostgresStore"]
 
 
+def _check_pool(pool: object) -> None:
+    # spinekit took an asyncpg pool; say so now rather than fail on first use.
+    if pool is None:
+        return
+    from psycopg_pool import AsyncConnectionPool
+
+    if not isinstance(pool, AsyncConnectionPool):
+        raise ConfigError(
+            f"pool must be a psycopg_pool.AsyncConnectionPool, got {type(pool).__module__}."
+            f"{type(pool).__qualname__} (spine-backend-postgres uses psycopg 3, not asyncpg)"
+        )
+
+
 class PostgresStore(StoreBase):
     """A store reached through a `Connector`: `from_url`, `_ping`, `_close` and query helpers."""
 
+    _options_model: ClassVar[type[ConnectOptions]]
+    """The store's options model (a `ConnectOptions`)."""
     _url_ignores: ClassVar[tuple[str, ...]] = ()
     """URL query options this store does not take (dropped by `from_url`)."""
 
     _db: Connector
 
     def _connect(
-        self,
-        dsn: str | None,
-        pool: AsyncConnectionPool[Any] | None,
-        *,
-        pooler: PoolerMode,
-        pool_min_size: int,
-        pool_max_size: int,
-        pool_timeout: float,
-        connect_timeout: float,
-        retries: int,
-        command_timeout: float = ConnectOptions.command_timeout,
-    ) -> ConnectOptions:
-        """Validate the connection options and set up `self._db`; no I/O."""
-        options = ConnectOptions(
-            pooler=pooler,
-            pool_min_size=pool_min_size,
-            pool_max_size=pool_max_size,
-            pool_timeout=pool_timeout,
-            connect_timeout=connect_timeout,
-            command_timeout=command_timeout,
-            retries=retries,
-        )
+        self, dsn: str | None, pool: AsyncConnectionPool[Any] | None, options: ConnectOptions
+    ) -> None:
+        """Set up `self._db` from validated options; no I/O."""
+        _check_pool(pool)
+        self.options = options
         self._db = Connector(
             target=None if dsn is None else parse_target(dsn), pool=pool, options=options
         )
-        return options
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Self:
         """A store for `postgresql://user:password@host:5432/db?sslmode=require&schema=app`.
 
-        `postgres://` works too. Spine options may ride in the query string; keywords win.
+        `postgres://` works too. Spine options may ride in the query string (other parameters
+        go to libpq); keywords win.
         """
-        dsn, from_query = split_url_options(url)
+        model = cls._options_model
+        dsn, ours = split_url_options(url, (*option_names(model), *cls._url_ignores))
         for key in cls._url_ignores:
-            from_query.pop(key, None)
-        return cast(Self, cast(Any, cls)(dsn, **{**from_query, **options}))
+            ours.pop(key, None)
+        return cast(Self, cast(Any, cls)(dsn, **{**query_options(model, ours), **options}))
 
     async def _close(self) -> None:
         await self._db.close()

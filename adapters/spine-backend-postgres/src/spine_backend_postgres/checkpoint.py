@@ -5,21 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from spine_core.errors import ConfigError
 from spine_core.spi import (
     CheckpointCapabilities,
     CheckpointStoreBase,
     ExportRow,
     ScanRow,
     Topology,
+    parse_options,
     utc_now,
-    validate_namespace,
-    validate_ttl,
 )
 
 from ._checkpoint_sql import Queries, checkpoint_migrations
-from ._config import PoolerMode, validate_identifier
+from ._config import place_table
 from ._migrations import Names, ensure_migrated
+from ._options import PoolerMode, PostgresCheckpointOptions
 from ._pool import single
 from ._store import PostgresStore
 
@@ -28,19 +27,6 @@ if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
 __all__ = ["PostgresCheckpoint"]
-
-
-def _check_pool(pool: object) -> None:
-    # spinekit took an asyncpg pool; say so now rather than fail on first use.
-    if pool is None:
-        return
-    from psycopg_pool import AsyncConnectionPool
-
-    if not isinstance(pool, AsyncConnectionPool):
-        raise ConfigError(
-            f"pool must be a psycopg_pool.AsyncConnectionPool, got {type(pool).__module__}."
-            f"{type(pool).__qualname__} (spine-backend-postgres uses psycopg 3, not asyncpg)"
-        )
 
 
 class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
@@ -56,6 +42,7 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
     backend: ClassVar[str] = "postgres"
     distribution: ClassVar[str] = "spine-backend-postgres"
     topology: Topology = "server"
+    _options_model = PostgresCheckpointOptions
 
     def __init__(
         self,
@@ -86,23 +73,27 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
         server-side prepared statements (PgBouncer in transaction mode and the like).
         """
         super().__init__()
-        _check_pool(pool)
-        self.namespace = validate_namespace(namespace)
-        self.schema = validate_identifier(schema, what="schema")
-        self.table_prefix = validate_identifier(table_prefix, what="table_prefix")
-        self.table = self._place_table(table)
-        self.default_ttl = validate_ttl(default_ttl)
-        options = self._connect(
-            dsn,
-            pool,
-            pooler=pooler,
-            pool_min_size=pool_min_size,
-            pool_max_size=pool_max_size,
-            pool_timeout=pool_timeout,
-            connect_timeout=connect_timeout,
-            command_timeout=command_timeout,
-            retries=retries,
+        options = parse_options(
+            PostgresCheckpointOptions,
+            kwargs={
+                "namespace": namespace,
+                "schema": schema,
+                "table_prefix": table_prefix,
+                "table": table,
+                "default_ttl": default_ttl,
+                "pooler": pooler,
+                "pool_min_size": pool_min_size,
+                "pool_max_size": pool_max_size,
+                "pool_timeout": pool_timeout,
+                "connect_timeout": connect_timeout,
+                "command_timeout": command_timeout,
+                "retries": retries,
+            },
         )
+        self.namespace, self.table_prefix = options.namespace, options.table_prefix
+        self.schema, self.table = place_table(options.schema_, self.table_prefix, options.table)
+        self.default_ttl = options.default_ttl
+        self._connect(dsn, pool, options)
         self._names = Names(self.schema, self.table_prefix)
         self._q = Queries(self._names, self.table)
         # The default table keeps the component name it always had; another table gets its
@@ -128,24 +119,6 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
 
     def _target(self) -> str:
         return f"{self._db.shown}#{self.schema}.{self.table}/{self.namespace}"
-
-    def _place_table(self, table: str | None) -> str:
-        """The checkpoint table's name; a `schema.name` also sets the schema."""
-        if table is None:
-            return validate_identifier(self.table_prefix + "checkpoints", what="table")
-        if not isinstance(table, str):
-            raise ConfigError(f"table must be a str, got {type(table).__name__}")
-        # spinekit put `table` into its SQL unquoted, so PostgreSQL folded it to lower case:
-        # fold it the same way, or `table="AgentRuns"` would miss the data it wrote.
-        schema, dot, name = table.lower().rpartition(".")
-        if dot:
-            schema = validate_identifier(schema, what="schema")
-            if self.schema not in ("public", schema):
-                raise ConfigError(
-                    f"table={table!r} names schema {schema!r} but schema={self.schema!r}"
-                )
-            self.schema = schema
-        return validate_identifier(name, what="table")
 
     async def _open(self) -> None:
         names, prepare = self._names, self._db.prepare

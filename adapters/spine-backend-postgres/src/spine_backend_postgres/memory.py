@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from spine_core.errors import ConfigError, UnsupportedServer
 from spine_core.spi import (
@@ -17,12 +17,20 @@ from spine_core.spi import (
     PreparedRecord,
     Topology,
     load_metadata,
+    parse_options,
     ts_datetime,
 )
 
 from . import _vector
-from ._config import PoolerMode, validate_identifier
 from ._migrations import Migration, Names, ensure_migrated, locked
+from ._options import (
+    DEFAULT_EF_SEARCH,
+    DEFAULT_HNSW_EF_CONSTRUCTION,
+    DEFAULT_HNSW_M,
+    IterativeScan,
+    PgVectorOptions,
+    PoolerMode,
+)
 from ._pool import single
 from ._store import PostgresStore
 
@@ -33,18 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PgVectorMemory"]
 
-IterativeScan = Literal["relaxed_order", "strict_order", "off"]
 HNSW_MAX_DIMENSION = 2000
 """pgvector indexes `vector` columns of at most 2,000 dimensions; above, search is exact."""
-
-# Chosen by measurement on `spine bench`'s clustered 384-d corpus (near-tie neighbours, the
-# hard case; README "Search and index parameters"): at 100k records ef_search 100 found 0.94
-# of the exact top 10 and 200 found 0.965, for about twice the search time; 400 added < 0.01.
-# A larger ef_construction buys less per millisecond and slows every insert, so the graph
-# keeps pgvector's m/ef_construction and the search list is what grows.
-DEFAULT_EF_SEARCH = 200
-DEFAULT_HNSW_M = 16
-DEFAULT_HNSW_EF_CONSTRUCTION = 64
 
 # metadata_text is the caller's JSON exactly (jsonb would reorder keys and rewrite numbers:
 # 1e300 or 1e16 would come back as ints, -0.0 as 0); the jsonb column serves filters only.
@@ -121,12 +119,6 @@ def vector_migrations(
         return statements
 
     return (Migration(1, f"memory table for {dimension}-d vectors", v1),)
-
-
-def _int_option(value: object, what: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{what} must be an int in [{low}, {high}], got {value!r:.40}")
-    return value
 
 
 class _Queries:
@@ -211,6 +203,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
     topology: Topology = "server"
     _layout_per_dimension: ClassVar[bool] = True
     _url_ignores: ClassVar[tuple[str, ...]] = ("default_ttl",)
+    _options_model = PgVectorOptions
 
     def __init__(
         self,
@@ -247,44 +240,41 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         index, and apply when the vector table is first created. The other options are as
         for `PostgresCheckpoint`.
         """
+        options = parse_options(
+            PgVectorOptions,
+            kwargs={
+                "namespace": namespace,
+                "schema": schema,
+                "table_prefix": table_prefix,
+                "table": table,
+                "dim": dim,
+                "ef_search": ef_search,
+                "iterative_scan": iterative_scan,
+                "max_scan_tuples": max_scan_tuples,
+                "hnsw_m": hnsw_m,
+                "hnsw_ef_construction": hnsw_ef_construction,
+                "pooler": pooler,
+                "pool_min_size": pool_min_size,
+                "pool_max_size": pool_max_size,
+                "pool_timeout": pool_timeout,
+                "connect_timeout": connect_timeout,
+                "command_timeout": command_timeout,
+                "retries": retries,
+            },
+        )
         super().__init__(
-            embedder=embedder if embedder is not None else HashEmbedder(dim), namespace=namespace
+            embedder=embedder if embedder is not None else HashEmbedder(options.dim),
+            namespace=options.namespace,
         )
-        self.schema = validate_identifier(schema, what="schema")
-        self.table_prefix = validate_identifier(table_prefix, what="table_prefix")
-        self.table = None if table is None else validate_identifier(table, what="table")
-        self.ef_search = _int_option(ef_search, "ef_search", 1, 1000)
-        if iterative_scan not in ("relaxed_order", "strict_order", "off"):
-            raise ConfigError(
-                "iterative_scan must be 'relaxed_order', 'strict_order' or 'off', "
-                f"got {iterative_scan!r:.40}"
-            )
-        self.iterative_scan: IterativeScan = iterative_scan
-        self.max_scan_tuples = (
-            None
-            if max_scan_tuples is None
-            else _int_option(max_scan_tuples, "max_scan_tuples", 1, 2**31 - 1)
-        )
-        self.hnsw_m = _int_option(hnsw_m, "hnsw_m", 2, 100)
-        self.hnsw_ef_construction = _int_option(
-            hnsw_ef_construction, "hnsw_ef_construction", 4, 1000
-        )
-        if self.hnsw_ef_construction < 2 * self.hnsw_m:
-            raise ConfigError(
-                f"hnsw_ef_construction ({self.hnsw_ef_construction}) must be at least "
-                f"2 * hnsw_m ({2 * self.hnsw_m})"
-            )
-        self._options = self._connect(
-            dsn,
-            pool,
-            pooler=pooler,
-            pool_min_size=pool_min_size,
-            pool_max_size=pool_max_size,
-            pool_timeout=pool_timeout,
-            connect_timeout=connect_timeout,
-            command_timeout=command_timeout,
-            retries=retries,
-        )
+        self.schema, self.table_prefix = options.schema_, options.table_prefix
+        self.table = options.table
+        self.ef_search = options.ef_search
+        self.iterative_scan: IterativeScan = options.iterative_scan
+        self.max_scan_tuples = options.max_scan_tuples
+        self.hnsw_m = options.hnsw_m
+        self.hnsw_ef_construction = options.hnsw_ef_construction
+        self._connect(dsn, pool, options)
+        self._options = options
         self._names = Names(self.schema, self.table_prefix)
         self._vector_schema = ""
         self._q: _Queries | None = None

@@ -9,7 +9,10 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from spine_core.spi import option_names
+
 from ._config import split_url_options
+from ._options import PostgresCheckpointOptions
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -22,8 +25,8 @@ class RawPostgres:
 
     def __init__(self, target: str) -> None:
         """`target` is the URL the store takes; Spine options in its query are ignored."""
-        self._dsn, options = split_url_options(target)
-        self._schema = str(options.get("schema", "public"))
+        self._dsn, options = split_url_options(target, option_names(PostgresCheckpointOptions))
+        self._schema = options.get("schema", "public")
         self._table = f"spine_raw_{secrets.token_hex(4)}"
         self._pool: AsyncConnectionPool[Any] | None = None
 

@@ -30,11 +30,6 @@ Mode = Literal["memory", "disk", "server"]
 API_KEY_ENV = "QDRANT_API_KEY"
 DEFAULT_PORT = 6333
 
-_INT_OPTIONS = frozenset({"hnsw_ef", "hnsw_m", "ef_construct", "grpc_port", "batch_size"})
-_FLOAT_OPTIONS = frozenset({"timeout"})
-_BOOL_OPTIONS = frozenset({"prefer_grpc"})
-_STR_OPTIONS = frozenset({"namespace", "api_key"})
-
 
 @dataclass(frozen=True)
 class Target:
@@ -102,35 +97,15 @@ def server_target(url: str, api_key: str | None) -> Target:
     )
 
 
-def _convert(name: str, raw: str) -> Any:
-    try:
-        if name in _INT_OPTIONS:
-            return int(raw)
-        if name in _FLOAT_OPTIONS:
-            return float(raw)
-    except ValueError:
-        raise ConfigError(f"Qdrant URL option {name!r} must be a number") from None
-    if name in _BOOL_OPTIONS:
-        lowered = raw.lower()
-        if lowered not in ("1", "0", "true", "false", "yes", "no"):
-            raise ConfigError(f"Qdrant URL option {name!r} must be true or false")
-        return lowered in ("1", "true", "yes")
-    return raw
+def parse_url(url: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The location keyword and the raw query options of a Spine Qdrant URL.
 
-
-def parse_url(url: str) -> dict[str, Any]:
-    """`QdrantMemory` keyword arguments for a Spine Qdrant URL (location plus query options)."""
+    The keyword is `location`, `path` or `url`; the options are checked by the options model.
+    """
     if not isinstance(url, str) or "://" not in url:
         raise ConfigError("Qdrant URL must look like qdrant://host:6333 or qdrant+local:///dir")
     scheme = url.partition("://")[0].lower()
-    known = _INT_OPTIONS | _FLOAT_OPTIONS | _BOOL_OPTIONS | _STR_OPTIONS
     kwargs: dict[str, Any] = {}
-    for name, raw in url_options(url).items():
-        if name not in known:
-            raise ConfigError(
-                f"unknown Qdrant URL option {name!r}; known: {', '.join(sorted(known))}"
-            )
-        kwargs[name] = _convert(name, raw)
     if scheme == "qdrant+local":
         path = embedded_path(url)
         if path is None:
@@ -143,4 +118,4 @@ def parse_url(url: str) -> dict[str, Any]:
         raise ConfigError(
             f"not a Qdrant URL scheme: {scheme!r} (use qdrant://, qdrants:// or qdrant+local://)"
         )
-    return kwargs
+    return kwargs, url_options(url)

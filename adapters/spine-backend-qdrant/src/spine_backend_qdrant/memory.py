@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from os import PathLike, fspath
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from pydantic import SecretStr
 
 from spine_core.errors import ConfigError, InvalidInput
 from spine_core.spi import (
@@ -17,11 +19,20 @@ from spine_core.spi import (
     PreparedRecord,
     Topology,
     matches_filter,
+    parse_options,
+    query_options,
     to_epoch_us,
 )
 
 from ._errors import call_server
 from ._local import LocalClient, acquire_local, release_local
+from ._options import (
+    DEFAULT_EF_CONSTRUCT,
+    DEFAULT_HNSW_EF,
+    DEFAULT_HNSW_M,
+    IndexType,
+    QdrantOptions,
+)
 from ._payload import (
     TS_KEY,
     build_filter,
@@ -43,23 +54,9 @@ __all__ = [
 
 T = TypeVar("T")
 
-DEFAULT_HNSW_EF = 256
-"""Search-time candidate list size on servers (Qdrant's own default is ef_construct).
-
-Measured on Qdrant's engine (qdrant-edge 0.9, the server's segment code) at 100k vectors with
-m=16, ef_construct=100: recall@10 0.992 on the `spine bench` corpus (256-d HashEmbedder
-texts) and 0.999 on clustered 384-d vectors, p50 under 1 ms; 64 gives 0.96-0.98.
-"""
-DEFAULT_HNSW_M = 16
-"""Graph degree of new collections on servers (Qdrant's default)."""
-DEFAULT_EF_CONSTRUCT = 100
-"""Build-time candidate list size of new collections on servers (Qdrant's default):
-200 bought no recall at hnsw_ef=256 on those sets and took 2.7x longer to build."""
 MIN_SERVER_VERSION = (1, 10)
 """`query_points` (the universal query API) and `scroll` with `order_by` need Qdrant 1.10."""
 
-IndexType = Literal["keyword", "integer", "float", "bool"]
-_INDEX_TYPES: frozenset[str] = frozenset({"keyword", "integer", "float", "bool"})
 _MAX_FETCH = 10_000
 
 
@@ -92,7 +89,7 @@ class QdrantMemory(MemoryStoreBase):
         location: str | None = None,
         path: str | PathLike[str] | None = None,
         url: str | None = None,
-        api_key: str | None = None,
+        api_key: str | SecretStr | None = None,
         client: AsyncQdrantClient | None = None,
         embedder: Embedder | None = None,
         namespace: str = "default",
@@ -105,7 +102,25 @@ class QdrantMemory(MemoryStoreBase):
         grpc_port: int = 6334,
         batch_size: int = 256,
     ) -> None:
-        super().__init__(embedder=embedder, namespace=namespace)
+        options = parse_options(
+            QdrantOptions,
+            kwargs={
+                "namespace": namespace,
+                "api_key": api_key,
+                "hnsw_ef": hnsw_ef,
+                "hnsw_m": hnsw_m,
+                "ef_construct": ef_construct,
+                # Any mapping is taken; the model checks a plain dict of it.
+                "indexed_metadata": {} if indexed_metadata is None else dict(indexed_metadata),
+                "timeout": timeout,
+                "prefer_grpc": prefer_grpc,
+                "grpc_port": grpc_port,
+                "batch_size": batch_size,
+            },
+        )
+        key = None if options.api_key is None else options.api_key.get_secret_value()
+        super().__init__(embedder=embedder, namespace=options.namespace)
+        self.options = options
         given = [
             name
             for name, v in (
@@ -129,7 +144,7 @@ class QdrantMemory(MemoryStoreBase):
         if client is not None:
             self._where = _describe_client(client)
         elif url is not None:
-            self._where = server_target(url, api_key)
+            self._where = server_target(url, key)
         elif path is not None:
             if not fspath(path):
                 raise ConfigError(
@@ -140,18 +155,14 @@ class QdrantMemory(MemoryStoreBase):
             self._where = Target(mode="memory", location=":memory:")
         if api_key is not None and (client is not None or self._where.mode != "server"):
             raise ConfigError("api_key only applies to a Qdrant server given by url=...")
-        self.hnsw_ef = _positive_int("hnsw_ef", hnsw_ef)
-        self.hnsw_m = _positive_int("hnsw_m", hnsw_m)
-        self.ef_construct = _positive_int("ef_construct", ef_construct)
-        self.batch_size = _positive_int("batch_size", batch_size)
-        self.indexed_metadata = _check_indexes(indexed_metadata)
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
-        ):
-            raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        self._timeout = timeout
-        self._prefer_grpc = bool(prefer_grpc)
-        self._grpc_port = _positive_int("grpc_port", grpc_port)
+        self.hnsw_ef = options.hnsw_ef
+        self.hnsw_m = options.hnsw_m
+        self.ef_construct = options.ef_construct
+        self.batch_size = options.batch_size
+        self.indexed_metadata = options.indexed_metadata
+        self._timeout = options.timeout
+        self._prefer_grpc = options.prefer_grpc
+        self._grpc_port = options.grpc_port
         self.collection = f"spine_{self.namespace}"
         self.capabilities = _capabilities_for(self)
         self.topology = "server" if self._where.mode == "server" else "embedded"
@@ -165,7 +176,8 @@ class QdrantMemory(MemoryStoreBase):
 
         Query parameters (`?namespace=…&hnsw_ef=…&api_key=…`) are options; keyword options win.
         """
-        return cls(**{**parse_url(url), **options})
+        where, query = parse_url(url)
+        return cls(**{**where, **query_options(QdrantOptions, query), **options})
 
     @property
     def mode(self) -> Mode:
@@ -602,25 +614,6 @@ def _uuid_after(after: str) -> str | None:
         if higher:
             return after[:p] + higher[0] + smallest_from(p + 1)
     return None
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
-def _check_indexes(indexes: Mapping[str, IndexType] | None) -> dict[str, IndexType]:
-    out: dict[str, IndexType] = {}
-    for key, kind in (indexes or {}).items():
-        if not isinstance(key, str) or not key:
-            raise ConfigError(f"indexed_metadata keys must be non-empty str, got {key!r}")
-        if kind not in _INDEX_TYPES:
-            raise ConfigError(
-                f"indexed_metadata[{key!r}] must be one of {sorted(_INDEX_TYPES)}, got {kind!r}"
-            )
-        out[key] = kind
-    return out
 
 
 def _describe_client(client: AsyncQdrantClient) -> Target:

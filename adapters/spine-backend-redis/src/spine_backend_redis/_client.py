@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spine_core.errors import BackendUnavailable, ConfigError
-from spine_core.spi import redact_text, redact_url, retry_transient
+from spine_core.spi import redact_text, redact_url, refuse_unknown_names, retry_transient
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -28,7 +28,6 @@ __all__ = [
     "as_int",
     "as_text",
     "decodes_responses",
-    "flag",
     "from_us",
     "is_cluster",
     "split_url_options",
@@ -72,16 +71,6 @@ def split_url_options(url: str, names: Sequence[str]) -> tuple[str, dict[str, st
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         (ours.__setitem__(key, value) if key in names else theirs.append((key, value)))
     return urlunsplit(parts._replace(query=urlencode(theirs))), ours
-
-
-def flag(name: str, value: str) -> bool:
-    """A boolean URL option: true/false, yes/no, on/off, 1/0."""
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(f"bad value {value!r} for URL option {name!r} (use true or false)")
 
 
 def to_us(moment: datetime) -> int:
@@ -199,18 +188,25 @@ def _known_client_options(cluster: bool) -> frozenset[str]:
     return frozenset(names - {"self", "args", "kwargs"})
 
 
-def _check_client_options(url: str, options: Mapping[str, Any], *, cluster: bool) -> None:
-    """Refuse a malformed URL and options redis-py would reject only at the first command."""
+def _check_client_options(
+    url: str, options: Mapping[str, Any], *, cluster: bool, spine_options: Sequence[str]
+) -> None:
+    """Refuse a malformed URL and options redis-py would reject only at the first command.
+
+    Driver options pass through the store untyped; only their names are checked here, against
+    redis-py's own signatures (a misspelled Spine option gets a suggestion too).
+    """
     try:
         query = urlsplit(url).query
     except ValueError as exc:
         raise ConfigError(f"malformed Redis URL {redact_text(url)!r}: {exc}") from None
     given = {k for k, _ in parse_qsl(query, keep_blank_values=True)} | set(options)
-    unknown = sorted(given - _known_client_options(cluster))
-    if unknown:
-        raise ConfigError(
-            f"unknown Redis client option(s) {', '.join(unknown)} for {redact_url(url)}"
-        )
+    refuse_unknown_names(
+        sorted(given),
+        _known_client_options(cluster),
+        store=spine_options,
+        what=f"Redis client option for {redact_url(url)}",
+    )
 
 
 class Connection:
@@ -227,11 +223,10 @@ class Connection:
         client_options: Mapping[str, Any],
         retries: int,
         cluster: bool = False,
+        spine_options: Sequence[str] = (),
     ) -> None:
         if (url is None) == (client is None):
             raise ConfigError("pass exactly one of a Redis URL or client=")
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 1:
-            raise ConfigError(f"retries must be a positive int, got {retries!r}")
         if client is not None and client_options:
             raise ConfigError(
                 "client options (" + ", ".join(sorted(client_options)) + ") apply only when "
@@ -240,7 +235,7 @@ class Connection:
         if client is not None and cluster:
             raise ConfigError("cluster=True applies to a URL; inject a RedisCluster client instead")
         if url is not None:
-            _check_client_options(url, client_options, cluster=cluster)
+            _check_client_options(url, client_options, cluster=cluster, spine_options=spine_options)
             _check_database(url)
         self._url = url
         self._cluster = cluster

@@ -10,45 +10,14 @@ anything, because they come after the tag.
 
 from __future__ import annotations
 
-import re
-
-from spine_core.errors import ConfigError
-
 __all__ = [
     "SPINEKIT_PREFIX",
     "CheckpointKeys",
     "MemoryKeys",
-    "check_key_prefix",
-    "check_spinekit_prefix",
 ]
 
 SPINEKIT_PREFIX = "spine:checkpoint:"
 """Where spinekit's `RedisCheckpoint` kept sessions: a string key `<prefix><session id>`."""
-
-_PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-
-
-def check_key_prefix(prefix: object) -> str:
-    """A key prefix: 1-64 characters of letters, digits, '_', '-' and '.'."""
-    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
-        raise ConfigError(
-            f"key_prefix must be 1-64 characters of letters, digits, '_', '-' or '.', "
-            f"got {prefix!r:.80}"
-        )
-    return prefix
-
-
-def check_spinekit_prefix(prefix: object) -> str:
-    """The spinekit key prefix: 1-256 characters, no braces (it may join a hash tag)."""
-    if (
-        not isinstance(prefix, str)
-        or not 0 < len(prefix) <= 256
-        or any(c in prefix for c in "{}\x00")
-    ):
-        raise ConfigError(
-            f"prefix must be 1-256 characters without '{{', '}}' or NUL, got {prefix!r:.80}"
-        )
-    return prefix
 
 
 class CheckpointKeys:

@@ -20,16 +20,16 @@ import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from spine_core.errors import ConfigError
 from spine_core.spi import (
     CheckpointCapabilities,
     CheckpointStoreBase,
     ExportRow,
     ScanRow,
     Topology,
+    option_names,
+    parse_options,
+    query_options,
     utc_now,
-    validate_namespace,
-    validate_ttl,
 )
 
 from ._checkpoint_adopt import adopt_spinekit
@@ -38,13 +38,13 @@ from ._client import (
     Connection,
     as_int,
     as_text,
-    flag,
     from_us,
     is_cluster,
     split_url_options,
     to_us,
 )
-from ._keys import SPINEKIT_PREFIX, CheckpointKeys, check_key_prefix, check_spinekit_prefix
+from ._keys import SPINEKIT_PREFIX, CheckpointKeys
+from ._options import RedisCheckpointOptions
 from ._scripts import (
     CHECKPOINT_DELETE,
     CHECKPOINT_PAGE,
@@ -60,7 +60,6 @@ __all__ = ["RedisCheckpoint"]
 log = logging.getLogger("spine")
 
 _SCAN_BUDGET = 512  # index entries one list/prune script call may examine (bounds blocking)
-_URL_OPTIONS = ("namespace", "default_ttl", "key_prefix", "prefix", "retries", "cluster")
 ADOPTED_NAMESPACE = "default"
 """spinekit had no namespaces; the store of the default one (what its code opens) adopts."""
 
@@ -122,18 +121,30 @@ class RedisCheckpoint(CheckpointStoreBase):
         **client_options: Any,
     ) -> None:
         super().__init__()
-        self.namespace = validate_namespace(namespace)
-        self.default_ttl = validate_ttl(default_ttl)
-        self.key_prefix = check_key_prefix(key_prefix)
-        self.prefix = check_spinekit_prefix(prefix)
+        self.options = options = parse_options(
+            RedisCheckpointOptions,
+            kwargs={
+                "namespace": namespace,
+                "default_ttl": default_ttl,
+                "key_prefix": key_prefix,
+                "prefix": prefix,
+                "retries": retries,
+                "cluster": cluster,
+            },
+        )
+        self.namespace = options.namespace
+        self.default_ttl = options.default_ttl
+        self.key_prefix = options.key_prefix
+        self.prefix = options.prefix
         self._keys = CheckpointKeys(self.key_prefix, self.namespace, self.prefix)
         self._indexes = (self._keys.sessions, self._keys.updated, self._keys.tenant_of)
         self._conn = Connection(
             url=DEFAULT_URL if url is None and client is None else url,
             client=client,
             client_options=client_options,
-            retries=retries,
-            cluster=cluster,
+            retries=options.retries,
+            cluster=options.cluster,
+            spine_options=option_names(RedisCheckpointOptions),
         )
 
     @classmethod
@@ -143,9 +154,8 @@ class RedisCheckpoint(CheckpointStoreBase):
         `namespace`, `default_ttl`, `key_prefix`, `prefix`, `retries` and `cluster` may also
         be given as query parameters; keyword options win.
         """
-        clean, ours = split_url_options(url, _URL_OPTIONS)
-        merged: dict[str, Any] = {**_parse_url_options(ours), **options}
-        return cls(clean, **merged)
+        clean, ours = split_url_options(url, option_names(RedisCheckpointOptions))
+        return cls(clean, **{**query_options(RedisCheckpointOptions, ours), **options})
 
     def _target(self) -> str:
         scope = "" if self.prefix == SPINEKIT_PREFIX else f", prefix {self.prefix!r}"
@@ -311,21 +321,3 @@ class RedisCheckpoint(CheckpointStoreBase):
             total += as_int(deleted)
             if as_int(examined) < _SCAN_BUDGET:
                 return total
-
-
-def _parse_url_options(options: dict[str, str]) -> dict[str, Any]:
-    """Typed values of the Spine options found in a URL's query string."""
-    out: dict[str, Any] = {}
-    for name, value in options.items():
-        try:
-            if name == "default_ttl":
-                out[name] = float(value) if value else None
-            elif name == "retries":
-                out[name] = int(value)
-            elif name == "cluster":
-                out[name] = flag(name, value)
-            else:
-                out[name] = value
-        except ValueError:
-            raise ConfigError(f"bad value {value!r} for URL option {name!r}") from None
-    return out

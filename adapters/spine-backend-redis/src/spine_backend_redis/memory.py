@@ -26,7 +26,7 @@ import operator
 import secrets
 import struct
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from spine_core.errors import ConfigError, DataError, UnsupportedServer
 from spine_core.spi import (
@@ -38,6 +38,9 @@ from spine_core.spi import (
     PreparedRecord,
     Topology,
     matches_filter,
+    option_names,
+    parse_options,
+    query_options,
     to_epoch_us,
     ts_from_us,
 )
@@ -48,12 +51,22 @@ from ._client import (
     as_int,
     as_text,
     decodes_responses,
-    flag,
     is_cluster,
     split_url_options,
 )
 from ._filter import attributes, count_fields, filter_expression
-from ._keys import MemoryKeys, check_key_prefix
+from ._keys import MemoryKeys
+from ._options import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_BUILD_EF,
+    DEFAULT_EXACT_SESSION_LIMIT,
+    DEFAULT_FILTER_EF,
+    DEFAULT_OVERSAMPLE,
+    DEFAULT_SCAN_SHARE,
+    DEFAULT_SEARCH_EF,
+    Quantization,
+    RedisMemoryOptions,
+)
 from ._scripts import (
     MEMORY_CANDIDATES,
     MEMORY_DELETE,
@@ -70,66 +83,21 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisMemory"]
 
-Quantization = Literal["q8", "noquant", "bin"]
 _QUANT_FLAGS: dict[str, str] = {"q8": "Q8", "noquant": "NOQUANT", "bin": "BIN"}
 
-# Defaults chosen by measurement (see README, "Search parameters"): Q8 is several times faster
-# than FP32 (NOQUANT) on VADD and VSIM, and exact re-scoring of 2k candidates takes back what
-# it costs in ranking; a search EF far above the engine's default (≈100) is what reaches
-# recall@10 >= 0.95 at 100k.
+# Used for a new namespace when the option is not given (see _options for the others).
 DEFAULT_QUANTIZATION: Quantization = "q8"
 DEFAULT_M = 16
-DEFAULT_BUILD_EF = 200
-DEFAULT_SEARCH_EF = 500
-DEFAULT_FILTER_EF = 4_000
-DEFAULT_OVERSAMPLE = 2
-DEFAULT_EXACT_SESSION_LIMIT = 256
-DEFAULT_SCAN_SHARE = 0.05
-DEFAULT_BATCH_SIZE = 256
 _MIN_EXTRA = 10  # candidates beyond k that are always re-scored, however small k is
 _FILTER_EF_FACTOR = 5  # FILTER-EF per expected node visit (measured: recall >= 0.99 at 5-50%)
 _RECORDS_PER_CALL = 16  # records one save script writes: ~10-30 ms of server time at most
 _EXPORT_SNAPSHOT_MS = 600_000  # an export id snapshot lives 10 min after its last page
 _SNAPSHOT_STEP = 5_000  # ids one step of an export snapshot copies (a few ms of server time)
 
-_URL_OPTIONS = (
-    "namespace",
-    "key_prefix",
-    "retries",
-    "quantization",
-    "m",
-    "build_ef",
-    "search_ef",
-    "filter_ef",
-    "oversample",
-    "exact_session_limit",
-    "scan_share",
-    "batch_size",
-    "cluster",
-)
-_INT_OPTIONS = frozenset(
-    {
-        "retries",
-        "m",
-        "build_ef",
-        "search_ef",
-        "filter_ef",
-        "oversample",
-        "exact_session_limit",
-        "batch_size",
-    }
-)
-
 
 def _fp32(vector: Sequence[float]) -> bytes:
     """The little-endian FP32 blob VADD/VSIM take."""
     return struct.pack(f"<{len(vector)}f", *vector)
-
-
-def _positive(name: str, value: object, *, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return value
 
 
 class RedisMemory(MemoryStoreBase):
@@ -165,29 +133,38 @@ class RedisMemory(MemoryStoreBase):
         cluster: bool = False,
         **client_options: Any,
     ) -> None:
-        super().__init__(embedder=embedder, namespace=namespace)
-        if quantization is not None and quantization not in _QUANT_FLAGS:
-            raise ConfigError(
-                f"quantization must be one of {sorted(_QUANT_FLAGS)}, got {quantization!r}"
-            )
-        self.key_prefix = check_key_prefix(key_prefix)
-        self._requested_quantization = quantization
-        self._requested_m = None if m is None else _positive("m", m, minimum=4)
-        self.quantization: Quantization = quantization or DEFAULT_QUANTIZATION
-        self.m = self._requested_m or DEFAULT_M
-        self.build_ef = _positive("build_ef", build_ef)
-        self.search_ef = _positive("search_ef", search_ef)
-        self.filter_ef = _positive("filter_ef", filter_ef)
-        self.oversample = _positive("oversample", oversample)
-        self.exact_session_limit = _positive("exact_session_limit", exact_session_limit, minimum=0)
-        if (
-            isinstance(scan_share, bool)
-            or not isinstance(scan_share, int | float)
-            or not 0 <= scan_share <= 1
-        ):
-            raise ConfigError(f"scan_share must be a number in [0, 1], got {scan_share!r}")
-        self.scan_share = float(scan_share)
-        self.batch_size = _positive("batch_size", batch_size)
+        options = parse_options(
+            RedisMemoryOptions,
+            kwargs={
+                "namespace": namespace,
+                "key_prefix": key_prefix,
+                "quantization": quantization,
+                "m": m,
+                "build_ef": build_ef,
+                "search_ef": search_ef,
+                "filter_ef": filter_ef,
+                "oversample": oversample,
+                "exact_session_limit": exact_session_limit,
+                "scan_share": scan_share,
+                "batch_size": batch_size,
+                "retries": retries,
+                "cluster": cluster,
+            },
+        )
+        super().__init__(embedder=embedder, namespace=options.namespace)
+        self.options = options
+        self.key_prefix = options.key_prefix
+        self._requested_quantization = options.quantization
+        self._requested_m = options.m
+        self.quantization: Quantization = options.quantization or DEFAULT_QUANTIZATION
+        self.m = options.m or DEFAULT_M
+        self.build_ef = options.build_ef
+        self.search_ef = options.search_ef
+        self.filter_ef = options.filter_ef
+        self.oversample = options.oversample
+        self.exact_session_limit = options.exact_session_limit
+        self.scan_share = options.scan_share
+        self.batch_size = options.batch_size
         if client is not None and decodes_responses(client):
             raise ConfigError(
                 "RedisMemory needs a client with decode_responses=False: it reads binary "
@@ -200,8 +177,9 @@ class RedisMemory(MemoryStoreBase):
             url=DEFAULT_URL if url is None and client is None else url,
             client=client,
             client_options=client_options,
-            retries=retries,
-            cluster=cluster,
+            retries=options.retries,
+            cluster=options.cluster,
+            spine_options=option_names(RedisMemoryOptions),
         )
         self.capabilities = self._describe()
 
@@ -239,21 +217,8 @@ class RedisMemory(MemoryStoreBase):
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisMemory:
         """A store for `url`; store options may also be given as query parameters."""
-        clean, ours = split_url_options(url, _URL_OPTIONS)
-        parsed: dict[str, Any] = {}
-        for name, value in ours.items():
-            try:
-                if name in _INT_OPTIONS:
-                    parsed[name] = int(value)
-                elif name == "scan_share":
-                    parsed[name] = float(value)
-                elif name == "cluster":
-                    parsed[name] = flag(name, value)
-                else:
-                    parsed[name] = value
-            except ValueError:
-                raise ConfigError(f"bad value {value!r} for URL option {name!r}") from None
-        return cls(clean, **{**parsed, **options})
+        clean, ours = split_url_options(url, option_names(RedisMemoryOptions))
+        return cls(clean, **{**query_options(RedisMemoryOptions, ours), **options})
 
     def _target(self) -> str:
         return f"{self._conn.target} (namespace {self.namespace!r})"

@@ -1,4 +1,4 @@
-"""Connections, schema migrations, error mapping and configuration shared by both stores.
+"""Connections, schema migrations, error mapping and URL parsing shared by both stores.
 
 Every function that takes a `sqlite3.Connection` runs on the store's worker thread.
 """
@@ -6,12 +6,10 @@ Every function that takes a `sqlite3.Connection` runs on the store's worker thre
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from collections.abc import Callable, Sequence
 
 from spine_core.errors import (
     BackendUnavailable,
@@ -22,16 +20,12 @@ from spine_core.errors import (
 )
 from spine_core.spi import embedded_path, url_options
 
-if TYPE_CHECKING:
-    from ._runner import Engine, Runner
-
 __all__ = [
     "MEMORY",
-    "SQLiteStoreMixin",
     "Target",
     "connect",
     "ensure_schema",
-    "parse_url",
+    "split_url",
     "table_columns",
     "translate_error",
 ]
@@ -54,17 +48,7 @@ class Target:
         if "\x00" in text:
             raise ConfigError("sqlite path must not contain NUL")
         self.path: str | None = None if text == MEMORY else os.path.expanduser(text)
-        if (
-            isinstance(busy_timeout, bool)
-            or not isinstance(busy_timeout, int | float)
-            or not math.isfinite(busy_timeout)
-            or busy_timeout < 0
-        ):
-            raise ConfigError(
-                f"busy_timeout must be a finite, non-negative number of seconds, "
-                f"got {busy_timeout!r}"
-            )
-        self.busy_timeout = float(busy_timeout)
+        self.busy_timeout = busy_timeout  # checked by the store's options model
 
     @property
     def in_memory(self) -> bool:
@@ -80,74 +64,12 @@ class Target:
         return "in-memory SQLite database" if self.path is None else f"SQLite file {self.path!r}"
 
 
-def parse_url(url: str, allowed: Mapping[str, Callable[[str], Any]]) -> tuple[str, dict[str, Any]]:
-    """The path (or ':memory:') and the typed query options of a `sqlite://` URL."""
+def split_url(url: str) -> tuple[str, dict[str, str]]:
+    """The path (or ':memory:') and the raw query options of a `sqlite://` URL."""
     if not isinstance(url, str) or url.partition("://")[0].lower() != "sqlite":
         raise ConfigError(f"not a sqlite:// URL: {url!r:.200}")
     path = embedded_path(url)
-    options: dict[str, Any] = {}
-    for key, raw in url_options(url).items():
-        convert = allowed.get(key)
-        if convert is None:
-            known = ", ".join(sorted(allowed))
-            raise ConfigError(f"unknown option {key!r} in sqlite URL; known: {known}")
-        try:
-            options[key] = convert(raw)
-        except ValueError:
-            raise ConfigError(f"bad value {raw!r:.80} for option {key!r} in sqlite URL") from None
-    return (MEMORY if path is None else path), options
-
-
-def optional_float(raw: str) -> float | None:
-    """A URL option that is a number of seconds, or empty/'none' for None."""
-    return None if raw.strip().lower() in ("", "none", "null") else float(raw)
-
-
-E = TypeVar("E", bound="Engine")
-
-
-class SQLiteStoreMixin:
-    """What both stores share: `from_url`, `path`, identity and the worker-thread lifecycle.
-
-    Put it before the spine-core base class, so its `_target`, `_close` and `_ping` win.
-    """
-
-    _url_options: ClassVar[Mapping[str, Callable[[str], Any]]]
-    """The query options a `sqlite://` URL may carry, each with its converter."""
-    _where: Target
-    _runner: Runner[Any]
-    namespace: str
-
-    @classmethod
-    def from_url(cls, url: str, **options: Any) -> Self:
-        """`sqlite:///relative.db`, `sqlite:////absolute.db` or `sqlite://` (in memory).
-
-        Query options: `namespace`, `busy_timeout` (and `default_ttl` for checkpoints);
-        keyword options win.
-        """
-        path, query = parse_url(url, cls._url_options)
-        store: Callable[..., Self] = cls  # each store's __init__ takes the path first
-        return store(path, **{**query, **options})
-
-    @property
-    def path(self) -> str | None:
-        """The database file, or `None` for an in-memory database."""
-        return self._where.path
-
-    def _target(self) -> str:
-        return f"{self._where.url()}?namespace={self.namespace}"
-
-    async def _start(self, opener: Callable[[Target, str], E]) -> E:
-        """Start the worker thread and open the engine on it for this target and namespace."""
-        where, namespace = self._where, self.namespace
-        engine: E = await self._runner.start(lambda: opener(where, namespace))
-        return engine
-
-    async def _close(self) -> None:
-        await self._runner.stop()
-
-    async def _ping(self) -> None:
-        await self._runner.call(self._runner.engine.ping)
+    return (MEMORY if path is None else path), url_options(url)
 
 
 # -- connections ------------------------------------------------------------------------------

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from spine_core.spi import (
     CheckpointCapabilities,
@@ -13,13 +12,14 @@ from spine_core.spi import (
     ExportRow,
     ScanRow,
     Topology,
-    validate_namespace,
-    validate_ttl,
+    parse_options,
 )
 
 from ._checkpoint_sql import Engine
+from ._options import SQLiteCheckpointOptions
 from ._runner import Runner
-from ._sqlite import SQLiteStoreMixin, Target, optional_float
+from ._sqlite import Target
+from ._store import SQLiteStoreMixin
 
 __all__ = ["SQLiteCheckpoint"]
 
@@ -69,13 +69,6 @@ def _capabilities(target: Target) -> CheckpointCapabilities:
     )
 
 
-_URL_OPTIONS: dict[str, Callable[[str], Any]] = {
-    "namespace": str,
-    "busy_timeout": float,
-    "default_ttl": optional_float,
-}
-
-
 class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
     """Checkpoints in a SQLite file (or a private in-memory database).
 
@@ -97,7 +90,7 @@ class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
     capabilities = CheckpointCapabilities(
         revisions=True, ttl=True, list_sessions=True, prune=True, export=True
     )
-    _url_options = _URL_OPTIONS
+    _options_model = SQLiteCheckpointOptions
 
     def __init__(
         self,
@@ -108,9 +101,17 @@ class SQLiteCheckpoint(SQLiteStoreMixin, CheckpointStoreBase):
         busy_timeout: float = 5.0,
     ) -> None:
         super().__init__()
-        self._where = Target(path, busy_timeout)
-        self.namespace = validate_namespace(namespace)
-        self.default_ttl = validate_ttl(default_ttl)
+        self.options = options = parse_options(
+            SQLiteCheckpointOptions,
+            kwargs={
+                "namespace": namespace,
+                "default_ttl": default_ttl,
+                "busy_timeout": busy_timeout,
+            },
+        )
+        self._where = Target(path, options.busy_timeout)
+        self.namespace = options.namespace
+        self.default_ttl = options.default_ttl
         self.capabilities = _capabilities(self._where)
         self._runner: Runner[Engine] = Runner(self._where, "spine-sqlite-checkpoint")
 

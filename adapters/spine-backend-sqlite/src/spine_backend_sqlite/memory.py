@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from spine_core.errors import DataError
@@ -18,10 +18,13 @@ from spine_core.spi import (
     PreparedRecord,
     Topology,
     matches_filter,
+    parse_options,
 )
 
+from ._options import SQLiteMemoryOptions
 from ._runner import Runner
-from ._sqlite import Migration, SQLiteStoreMixin, Target, connect, ensure_schema, rollback_quietly
+from ._sqlite import Migration, Target, connect, ensure_schema, rollback_quietly
+from ._store import SQLiteStoreMixin
 
 if TYPE_CHECKING:
     import numpy as np
@@ -432,9 +435,6 @@ def _capabilities(target: Target) -> MemoryCapabilities:
     )
 
 
-_URL_OPTIONS: dict[str, Callable[[str], Any]] = {"namespace": str, "busy_timeout": float}
-
-
 class SQLiteMemory(SQLiteStoreMixin, MemoryStoreBase):
     """Memory records in a SQLite file (or a private in-memory database), exact search.
 
@@ -451,7 +451,7 @@ class SQLiteMemory(SQLiteStoreMixin, MemoryStoreBase):
     capabilities = MemoryCapabilities(
         get=True, forget=True, prune=True, save_many=True, filter=True, export=True
     )
-    _url_options = _URL_OPTIONS
+    _options_model = SQLiteMemoryOptions
 
     def __init__(
         self,
@@ -461,8 +461,12 @@ class SQLiteMemory(SQLiteStoreMixin, MemoryStoreBase):
         namespace: str = "default",
         busy_timeout: float = 5.0,
     ) -> None:
-        super().__init__(embedder=embedder, namespace=namespace)
-        self._where = Target(path, busy_timeout)
+        options = parse_options(
+            SQLiteMemoryOptions, kwargs={"namespace": namespace, "busy_timeout": busy_timeout}
+        )
+        super().__init__(embedder=embedder, namespace=options.namespace)
+        self.options = options
+        self._where = Target(path, options.busy_timeout)
         self.capabilities = _capabilities(self._where)
         self._runner: Runner[_Engine] = Runner(self._where, "spine-sqlite-memory")
 

@@ -11,21 +11,14 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Callable
-from typing import Any
 
-from ._sqlite import Target, connect, optional_float, parse_url
+from spine_core.spi import parse_options
+
+from ._options import SQLiteCheckpointOptions
+from ._sqlite import Target, connect, split_url
 from ._worker import Worker
 
 __all__ = ["RawSQLite"]
-
-# The stores' URL options are accepted (so the bench can pass the store's URL) and, apart
-# from busy_timeout, ignored.
-_URL_OPTIONS: dict[str, Callable[[str], Any]] = {
-    "namespace": str,
-    "busy_timeout": float,
-    "default_ttl": optional_float,
-}
 
 
 class _Statements:
@@ -74,8 +67,11 @@ class RawSQLite:
     """Plain sqlite3 on one worker thread: the floor `spine bench` compares the store to."""
 
     def __init__(self, target: str) -> None:
-        path, _options = parse_url(target, _URL_OPTIONS)
-        self._target = Target(path, float(_options.get("busy_timeout", 5.0)))
+        # The checkpoint store's URL options are accepted (so the bench can pass the store's
+        # URL) and, apart from busy_timeout, ignored.
+        path, query = split_url(target)
+        options = parse_options(SQLiteCheckpointOptions, query)
+        self._target = Target(path, options.busy_timeout)
         self._worker: Worker | None = None
         self._db: _Statements | None = None
 

@@ -25,6 +25,7 @@ from ._capabilities import (
 )
 from ._codec import dump_state, load_state
 from ._embedding import HashEmbedder, embed_texts, embedder_dimension, embedder_name
+from ._options import StoreOptions
 from ._protocols import Embedder, ExportPage, SessionExport, SessionInfo, SessionPage
 from ._records import (
     MemoryHit,
@@ -86,6 +87,8 @@ class StoreBase:
     kind: ClassVar[Kind]
     topology: Topology = "unknown"
     """How the store reaches its data; a class default an instance may refine (e.g. by mode)."""
+    options: StoreOptions | None = None
+    """The store's validated options model (see `spine_core.spi.parse_options`), if it has one."""
 
     def __init__(self) -> None:
         self._ready = False
@@ -152,6 +155,7 @@ class StoreBase:
             spi_version=self.SPI_VERSION,
             topology=self.topology,
             target=redact_text(target) if target else None,
+            options={} if self.options is None else self.options.details(),
         )
 
     async def health(self) -> Health:

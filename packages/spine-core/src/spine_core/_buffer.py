@@ -12,10 +12,19 @@ from typing import Any, ClassVar
 
 from ._base import Filter, MemoryStoreBase, PreparedRecord
 from ._capabilities import MemoryCapabilities, Topology
+from ._options import Namespace, StoreOptions, parse_options, query_options
 from ._protocols import Embedder
 from ._records import MemoryRecord
+from ._urls import url_options
 
-__all__ = ["BufferMemory"]
+__all__ = ["BufferMemory", "BufferOptions"]
+
+
+class BufferOptions(StoreOptions):
+    """`BufferMemory`'s options."""
+
+    store_name: ClassVar[str] = "BufferMemory"
+    namespace: Namespace = "default"
 
 
 class BufferMemory(MemoryStoreBase):
@@ -28,14 +37,15 @@ class BufferMemory(MemoryStoreBase):
 
     def __init__(self, *, namespace: str = "default", embedder: Embedder | None = None) -> None:
         """`embedder` is accepted so shared memory options fit; a buffer embeds nothing."""
-        super().__init__(namespace=namespace)
+        self.options = parse_options(BufferOptions, kwargs={"namespace": namespace})
+        super().__init__(namespace=self.options.namespace)
         # Records in save order with their metadata JSON, so each read hands out a fresh copy.
         self._rows: list[tuple[MemoryRecord, str]] = []
 
     @classmethod
     def from_url(cls, url: str, **config: Any) -> BufferMemory:
-        """Any URL opens a fresh in-process buffer."""
-        return cls(**config)
+        """Any URL opens a fresh in-process buffer (query options; keywords win)."""
+        return cls(**{**query_options(BufferOptions, url_options(url)), **config})
 
     def _target(self) -> str:
         return f"buffer://{self.namespace}"

@@ -170,6 +170,8 @@ class StoreInfo(BaseModel):
     topology: Topology = "unknown"
     target: str | None = None
     """Where the data lives, with any secret redacted."""
+    options: dict[str, Any] = {}
+    """The store's option values (from its options model), secrets left out."""
 
 
 HealthStatus = Literal["ok", "unavailable", "unsupported"]

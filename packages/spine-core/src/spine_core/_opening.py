@@ -18,6 +18,7 @@ from ._base import CheckpointStoreBase, StoreBase, check_prune_args
 from ._capabilities import CheckpointCapabilities, Kind, MemoryCapabilities, capabilities_of
 from ._codec import dump_state
 from ._embedding import embed_texts, embedder_dimension, embedder_name
+from ._options import bind_options
 from ._protocols import ManagedCheckpointStore, ManagedMemory, SessionPage
 from ._records import MemoryHit, MemoryItem, MemoryRecord
 from ._redact import redact_text, redact_url
@@ -77,20 +78,6 @@ def unwrap(store: Any) -> Any:
     return store.wrapped if isinstance(store, _Validating) else store
 
 
-def _bind(
-    fn: Callable[..., Any], args: tuple[Any, ...], options: dict[str, Any], *, partial: bool
-) -> None:
-    """Raise `TypeError` when `fn` cannot take these arguments (by its signature alone)."""
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):  # no signature to read (some builtins): the call decides
-        return
-    if partial:
-        signature.bind_partial(*args, **options)
-    else:
-        signature.bind(*args, **options)
-
-
 def _forwarded(fn: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any] | None:
     """The options `fn` passes on through ``**kwargs`` (None: it takes none, or no signature)."""
     try:
@@ -114,20 +101,15 @@ def _build(kind: Kind, target: str, options: dict[str, Any]) -> Any:
         if from_url is None:
             raise ConfigError(f"{kind} backend {name!r} does not accept URLs ({shown})")
         maker, args = from_url, (target,)
-    try:
-        # Only a signature mismatch is a bad option: a TypeError raised while the
-        # constructor runs is the store's own error and keeps its type and traceback.
-        _bind(maker, args, options, partial=False)
-        forwarded = _forwarded(maker, options) if maker is not factory else None
-        if forwarded and isinstance(factory, type):
-            # from_url(url, **options) passes them to the constructor: check the names there
-            # (partially: the URL supplies the rest).
-            _bind(factory, (), forwarded, partial=True)
-    except TypeError as exc:
-        # Say which backend, never echo option values (the message names parameters only).
-        raise ConfigError(
-            f"bad options for {kind} backend {name!r} ({shown}): {redact_text(str(exc))}"
-        ) from None
+    # Only a signature mismatch is a bad option (checked before the call): a TypeError raised
+    # while the constructor runs is the store's own error and keeps its type and traceback.
+    what = f"{kind} backend {name!r} ({shown})"
+    bind_options(maker, args, options, what=what)
+    forwarded = _forwarded(maker, options) if maker is not factory else None
+    if forwarded and isinstance(factory, type):
+        # from_url(url, **options) passes them to the constructor: check the names there
+        # (partially: the URL supplies the rest).
+        bind_options(factory, (), forwarded, what=what, partial=True)
     if kind == "memory" and "embedder" in options and options["embedder"] is not None:
         embedder = validate_embedder(options["embedder"])
         if not _builds_spine_stores(factory):

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from pydantic import PositiveInt
+
 from ._base import (
     CheckpointStoreBase,
     ExportRow,
@@ -22,13 +24,34 @@ from ._base import (
 )
 from ._capabilities import CheckpointCapabilities, MemoryCapabilities, Topology
 from ._embedding import HashEmbedder
+from ._options import DefaultTTL, Namespace, StoreOptions, parse_options, query_options
 from ._protocols import Embedder
 from ._records import MemoryRecord, matches_filter, utc_now
-from ._validation import (
-    validate_ttl,
-)
+from ._urls import url_options
 
-__all__ = ["InMemoryCheckpointStore", "InMemoryVectorMemory"]
+__all__ = [
+    "InMemoryCheckpointOptions",
+    "InMemoryCheckpointStore",
+    "InMemoryVectorMemory",
+    "InMemoryVectorOptions",
+]
+
+
+class InMemoryCheckpointOptions(StoreOptions):
+    """`InMemoryCheckpointStore`'s options."""
+
+    store_name: ClassVar[str] = "InMemoryCheckpointStore"
+    namespace: Namespace = "default"
+    default_ttl: DefaultTTL = None
+
+
+class InMemoryVectorOptions(StoreOptions):
+    """`InMemoryVectorMemory`'s options."""
+
+    store_name: ClassVar[str] = "InMemoryVectorMemory"
+    namespace: Namespace = "default"
+    dim: PositiveInt = 256
+    """Sizes the default `HashEmbedder`."""
 
 
 class _Entry:
@@ -59,17 +82,19 @@ class InMemoryCheckpointStore(CheckpointStoreBase):
     )
 
     def __init__(self, *, namespace: str = "default", default_ttl: float | None = None) -> None:
-        from ._validation import validate_namespace
 
         super().__init__()
-        self.namespace = validate_namespace(namespace)
-        self.default_ttl = validate_ttl(default_ttl)
+        self.options = options = parse_options(
+            InMemoryCheckpointOptions, kwargs={"namespace": namespace, "default_ttl": default_ttl}
+        )
+        self.namespace = options.namespace
+        self.default_ttl = options.default_ttl
         self._data: dict[str, _Entry] = {}
 
     @classmethod
     def from_url(cls, url: str, **config: Any) -> InMemoryCheckpointStore:
-        """`memory://` opens a fresh in-process store."""
-        return cls(**config)
+        """`memory://` opens a fresh in-process store (query options; keywords win)."""
+        return cls(**{**query_options(InMemoryCheckpointOptions, url_options(url)), **config})
 
     def _target(self) -> str:
         return f"memory://{self.namespace}"
@@ -195,15 +220,18 @@ class InMemoryVectorMemory(MemoryStoreBase):
         self, *, embedder: Embedder | None = None, dim: int = 256, namespace: str = "default"
     ) -> None:
         """`dim` sizes the default `HashEmbedder`; a given `embedder` brings its own."""
+        options = parse_options(InMemoryVectorOptions, kwargs={"namespace": namespace, "dim": dim})
         super().__init__(
-            embedder=embedder if embedder is not None else HashEmbedder(dim), namespace=namespace
+            embedder=embedder if embedder is not None else HashEmbedder(options.dim),
+            namespace=options.namespace,
         )
+        self.options = options
         self._rows: dict[str, _Row] = {}
 
     @classmethod
     def from_url(cls, url: str, **config: Any) -> InMemoryVectorMemory:
-        """`vector://` opens a fresh in-process store."""
-        return cls(**config)
+        """`vector://` opens a fresh in-process store (query options; keywords win)."""
+        return cls(**{**query_options(InMemoryVectorOptions, url_options(url)), **config})
 
     def _target(self) -> str:
         return f"vector://{self.namespace}"

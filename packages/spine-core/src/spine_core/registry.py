@@ -25,6 +25,7 @@ from typing import Any, cast
 from . import _backends
 from ._backends import install_hint, known_kinds, plugin_schemes, refresh_schemes
 from ._capabilities import Kind
+from ._options import bind_options
 from ._protocols import CheckpointStore, Memory
 from ._redact import redact_text
 from ._spi_version import check_spi_version
@@ -328,13 +329,10 @@ def _miss_message(kind: Kind, name: str) -> str:
 def _build(kind: Kind, name: str, config: dict[str, Any]) -> Any:
     factory = _find_factory(kind, name)
     _backends.check_drivers(name, factory)  # a missing driver: the install line, not a traceback
-    try:
-        return factory(**config)
-    except TypeError as exc:
-        # Wrong or unknown options: say which backend, never echo option values.
-        raise ConfigError(
-            f"bad options for {kind} backend {name!r}: {redact_text(str(exc))}"
-        ) from None
+    # Wrong or unknown options are refused by the signature before the call; a TypeError
+    # raised inside the factory is its own bug and propagates unchanged.
+    bind_options(factory, (), config, what=f"{kind} backend {name!r}")
+    return factory(**config)
 
 
 def resolve_checkpoint(name: str, **config: Any) -> CheckpointStore:

@@ -2,8 +2,8 @@
 
 `spine_core` itself is the user's face (types, `open_*`, the registry, errors, embedders,
 reference stores); this is the implementer's: the store bases and their hooks, the state
-codec, input validation, the retry helper, URL helpers, capability descriptors, the backend
-table and the SPI version rule.
+codec, input validation, options models, the retry helper, URL helpers, capability
+descriptors, the backend table and the SPI version rule.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ._backends import (
     plugin_schemes,
     scheme_storage,
 )
-from ._base import *  # noqa: F403 - the bases and their hook types, whatever base.py exports
+from ._base import *  # noqa: F403 - the bases and their hook types, whatever base.py exports  # noqa: F403 - the bases and their hook types, whatever base.py exports
 from ._capabilities import (
     CHECKPOINT_OPERATIONS,
     CHECKPOINT_OPTIONAL,
@@ -40,6 +40,15 @@ from ._capabilities import (
 from ._codec import dump_state, load_metadata, load_state
 from ._embedding import HashEmbedder
 from ._lazy import lazy_exports
+from ._options import (
+    DefaultTTL,
+    Namespace,
+    StoreOptions,
+    option_names,
+    parse_options,
+    query_options,
+    refuse_unknown_names,
+)
 from ._protocols import Embedder, ExportPage, SessionExport, SessionInfo, SessionPage
 from ._records import (
     MemoryHit,
@@ -102,6 +111,7 @@ __all__ = [
     "Backend",
     "Capability",
     "CheckpointCapabilities",
+    "DefaultTTL",
     "Embedder",
     "ExportPage",
     "HashEmbedder",
@@ -111,11 +121,13 @@ __all__ = [
     "MemoryHit",
     "MemoryItem",
     "MemoryRecord",
+    "Namespace",
     "RecordExport",
     "SessionExport",
     "SessionInfo",
     "SessionPage",
     "StoreInfo",
+    "StoreOptions",
     "Topology",
     "backend_for_scheme",
     "capabilities_of",
@@ -137,10 +149,14 @@ __all__ = [
     "matches_filter",
     "new_record_id",
     "now_ts",
+    "option_names",
+    "parse_options",
     "plugin_schemes",
+    "query_options",
     "redact_secrets",
     "redact_text",
     "redact_url",
+    "refuse_unknown_names",
     "retry_transient",
     "scheme_storage",
     "to_epoch_us",

@@ -22,6 +22,7 @@ __all__ = [
     "connect",
     "drop_namespace",
     "ping",
+    "without_query",
 ]
 
 SCHEME = "{{ cookiecutter.__scheme }}"
@@ -38,10 +39,19 @@ def check_url(url: object) -> str:
     scheme, sep, _rest = url.partition("://")
     if not sep or scheme.lower() != SCHEME:
         raise ConfigError(f"expected a {SCHEME}:// URL, got {redact_url(url)!r}")
-    # REPLACE: parse what your driver needs (host, port, database, TLS, options from the
-    # query string with spine_core.spi.url_options) and reject what it cannot use, here,
-    # so that a bad URL fails when the store is built rather than on first use.
+    # REPLACE: parse what your driver needs (host, port, database, TLS) and reject what it
+    # cannot use, here, so that a bad URL fails when the store is built rather than on first
+    # use. The store's own options left the query already (see `_options.py`).
     return url
+
+
+def without_query(url: str) -> str:
+    """`url` without its query string: every query option is the store's (`_options.py`).
+
+    REPLACE: if the driver takes query parameters of its own, keep those (the names its
+    options model does not declare) and refuse the names the driver does not know.
+    """
+    return url.split("?", 1)[0]
 
 
 class StandInServer:

@@ -14,10 +14,13 @@ from spine_core.spi import (
     ExportRow,
     ScanRow,
     Topology,
-    validate_namespace,
+    parse_options,
+    query_options,
+    url_options,
 )
 
-from ._connection import DEFAULT_URL, StandInServer, check_url, connect
+from ._connection import DEFAULT_URL, StandInServer, check_url, connect, without_query
+from ._options import {{ P }}CheckpointOptions
 
 __all__ = ["{{ P }}Checkpoint"]
 
@@ -68,14 +71,18 @@ class {{ P }}Checkpoint(CheckpointStoreBase):
         `namespace` isolates stores that share one server.
         """
         super().__init__()
+        self.options = options = parse_options(
+            {{ P }}CheckpointOptions, kwargs={"namespace": namespace}
+        )
         self.url = check_url(url)
-        self.namespace = validate_namespace(namespace)
+        self.namespace = options.namespace
         self._server: StandInServer | None = None
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> {{ P }}Checkpoint:
-        """A store for `url`; keyword options as for the constructor."""
-        return cls(url, **options)
+        """A store for `url`: its query options, then keyword options (which win)."""
+        query = query_options({{ P }}CheckpointOptions, url_options(url))
+        return cls(without_query(url), **{**query, **options})
 
     def _target(self) -> str:
         return f"{self.url}#{self.namespace}"  # the base class redacts it

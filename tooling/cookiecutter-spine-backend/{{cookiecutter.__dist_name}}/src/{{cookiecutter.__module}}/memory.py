@@ -17,9 +17,13 @@ from spine_core.spi import (
     MemoryStoreBase,
     PreparedRecord,
     Topology,
+    parse_options,
+    query_options,
+    url_options,
 )
 
-from ._connection import DEFAULT_URL, StandInServer, check_url, connect
+from ._connection import DEFAULT_URL, StandInServer, check_url, connect, without_query
+from ._options import {{ P }}MemoryOptions
 
 __all__ = ["{{ P }}Memory"]
 
@@ -89,14 +93,17 @@ class {{ P }}Memory(MemoryStoreBase):
         `embedder` turns text into vectors (default `HashEmbedder()`); `namespace` isolates
         stores that share one server.
         """
-        super().__init__(embedder=embedder, namespace=namespace)
+        options = parse_options({{ P }}MemoryOptions, kwargs={"namespace": namespace})
+        super().__init__(embedder=embedder, namespace=options.namespace)
+        self.options = options
         self.url = check_url(url)
         self._server: StandInServer | None = None
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> {{ P }}Memory:
-        """A store for `url`; keyword options as for the constructor."""
-        return cls(url, **options)
+        """A store for `url`: its query options, then keyword options (which win)."""
+        query = query_options({{ P }}MemoryOptions, url_options(url))
+        return cls(without_query(url), **{**query, **options})
 
     def _target(self) -> str:
         return f"{self.url}#{self.namespace}"  # the base class redacts it
