@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from spine_core.spi import utc_now
 from spine_core.spi import (
     CheckpointCapabilities,
     CheckpointStoreBase,
@@ -17,6 +16,7 @@ from spine_core.spi import (
     parse_options,
     query_options,
     url_options,
+    utc_now,
 )
 
 from ._connection import DEFAULT_URL, StandInServer, check_url, connect, without_query

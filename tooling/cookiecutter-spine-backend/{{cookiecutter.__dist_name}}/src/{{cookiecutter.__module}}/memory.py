@@ -9,14 +9,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from spine_core.spi import MemoryRecord, matches_filter
 from spine_core.spi import (
     Embedder,
     Filter,
     MemoryCapabilities,
+    MemoryRecord,
     MemoryStoreBase,
     PreparedRecord,
     Topology,
+    matches_filter,
     parse_options,
     query_options,
     url_options,
