@@ -33,7 +33,7 @@ DEFAULT_PORT = 6333
 _INT_OPTIONS = frozenset({"hnsw_ef", "hnsw_m", "ef_construct", "grpc_port", "batch_size"})
 _FLOAT_OPTIONS = frozenset({"timeout"})
 _BOOL_OPTIONS = frozenset({"prefer_grpc"})
-_STR_OPTIONS = frozenset({"namespace", "api_key"})
+_STR_OPTIONS = frozenset({"namespace", "api_key", "engine"})
 
 
 @dataclass(frozen=True)
