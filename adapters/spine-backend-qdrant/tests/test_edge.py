@@ -117,6 +117,32 @@ async def test_reopen_with_another_embedder_dimension_is_refused(tmp_path: Path)
     await store.aclose()
 
 
+async def test_indexed_metadata_on_edge(tmp_path: Path) -> None:
+    indexes: dict[str, Any] = {
+        "user": "keyword",
+        "n": "integer",
+        "done": "bool",
+        "odd key": "float",
+    }
+    async with QdrantMemory(path=tmp_path, indexed_metadata=indexes) as store:
+        saved = await store.save_many(
+            [
+                MemoryItem(
+                    content=f"m{i}",
+                    metadata={"user": f"u{i % 3}", "n": i, "done": i % 2 == 0, "odd key": i / 2},
+                )
+                for i in range(12)
+            ]
+        )
+        schema = _shard_info(store).payload_schema
+        assert {"session_id", "ts_us", "f.user", "f.n", "fb.done"} <= set(schema)
+        assert len(schema) == 6
+        hits = await store.search("m", k=20, filter={"user": "u1", "done": False, "n": 7})
+        assert [h.record for h in hits] == [saved[7]]
+        hits = await store.search("m", k=20, filter={"odd key": 2.5})
+        assert [h.record for h in hits] == [saved[5]]
+
+
 async def test_enough_new_points_build_the_hnsw_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -317,11 +317,13 @@ class EdgeClient:
             schema: Any = IntegerIndexParams(lookup=kind.lookup, range=kind.range)
         else:
             value = kind.value if isinstance(kind, models.PayloadSchemaType) else str(kind)
+            if value == "bool":
+                # Boolean shadows live as keywords in their twin object (see module notes).
+                field_name, value = _bool_key(field_name), "keyword"
             schema = {
                 "keyword": PayloadSchemaType.Keyword,
                 "integer": PayloadSchemaType.Integer,
                 "float": PayloadSchemaType.Float,
-                "bool": PayloadSchemaType.Bool,
             }[value]
         self._get(collection_name).shard.update(
             UpdateOperation.create_field_index(field_name, schema)
