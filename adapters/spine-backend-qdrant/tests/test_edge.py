@@ -259,3 +259,40 @@ async def test_a_collection_held_by_another_process_is_a_config_error(tmp_path: 
         holder.communicate("done\n", timeout=120)
     async with QdrantMemory(path=tmp_path, namespace="held") as store:
         assert (await store.save("now")).content == "now"
+
+
+async def test_edge_scroll_pages_and_orders_like_qdrant_client(tmp_path: Path) -> None:
+    """The scroll forms a store may use: id pages with `offset`, `order_by` with `start_from`."""
+    from qdrant_client import models
+
+    from spine_core.records import to_epoch_us
+
+    async with QdrantMemory(path=tmp_path) as store:
+        saved = await store.save_many(
+            [MemoryItem(content=f"r{i}", session_id="s") for i in range(7)]
+        )
+        name = store.collection
+        seen: list[str] = []
+        offset: Any = None
+        while True:
+            page, offset = await store._call(
+                lambda c, o=offset: c.scroll(name, limit=3, offset=o, with_payload=False)
+            )
+            seen += [str(p.id) for p in page]
+            if offset is None:
+                break
+        assert sorted(seen) == sorted(r.id for r in saved)
+        start = to_epoch_us(saved[4].ts)
+        newest, _ = await store._call(
+            lambda c: c.scroll(
+                name,
+                scroll_filter=models.Filter(
+                    must=[models.HasIdCondition(has_id=[r.id for r in saved[1:]])]
+                ),
+                order_by=models.OrderBy(
+                    key="ts_us", direction=models.Direction.ASC, start_from=start
+                ),
+                limit=10,
+            )
+        )
+        assert [p.payload["content"] for p in newest if p.payload] == ["r4", "r5", "r6"]

@@ -574,7 +574,9 @@ def _order_by(order: models.OrderBy | str) -> edge.OrderBy:
     if order.direction is not None:
         direction = Direction.Desc if order.direction == models.Direction.DESC else Direction.Asc
     start = order.start_from
-    return OrderBy(order.key, direction, start if isinstance(start, int | float) else None)
+    if start is not None and not isinstance(start, int | float):
+        raise NotImplementedError(f"edge engine: order_by start_from {start!r} (numbers only)")
+    return OrderBy(order.key, direction, start)
 
 
 def _conditions(items: Iterable[Any] | Any | None) -> list[Any] | None:
