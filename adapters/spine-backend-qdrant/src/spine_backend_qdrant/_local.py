@@ -57,8 +57,6 @@ class LocalClient:
         self.opened: Future[None] = self._executor.submit(self._start, after)
 
     def _start(self, after: Future[None] | None) -> None:
-        from qdrant_client import AsyncQdrantClient
-
         if after is not None:
             # The previous client on this directory is still closing: wait until its lock
             # is free (its outcome does not matter, only that it is over).
@@ -70,7 +68,11 @@ class LocalClient:
 
             # EdgeClient answers the AsyncQdrantClient calls the store makes, by the same names.
             self._client = cast("AsyncQdrantClient", EdgeClient(self.location))
-        elif self.location == ":memory:":
+            return
+        # qdrant-client is imported here, not above: qdrant-edge stores open without it.
+        from qdrant_client import AsyncQdrantClient
+
+        if self.location == ":memory:":
             self._client = AsyncQdrantClient(location=":memory:")
         else:
             try:
