@@ -174,6 +174,20 @@ async def test_a_failed_index_build_leaves_the_store_working(
         assert (await store.search("text 99", k=1))[0].record == saved[99]
 
 
+async def test_a_child_that_cannot_start_does_not_fail_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_process(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("no processes left")
+
+    monkeypatch.setattr(_edge, "DEFAULT_INDEX_AFTER", 50)
+    monkeypatch.setattr(_edge.subprocess, "run", no_process)
+    async with QdrantMemory(path=tmp_path) as store:
+        saved = await store.save_many([f"text {i}" for i in range(60)])
+        assert await store.get(saved[55].id) == saved[55]
+        assert _shard_info(store).indexed_vectors_count == 0
+
+
 async def test_save_many_is_all_or_none_on_edge(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

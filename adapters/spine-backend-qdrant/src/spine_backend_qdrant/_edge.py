@@ -402,8 +402,8 @@ class EdgeClient:
                     done.returncode,
                     tail[0] if tail else "no message",
                 )
-        except subprocess.TimeoutExpired:
-            _log.warning("qdrant-edge: indexing %s timed out", collection_name)
+        except Exception as exc:  # the write it follows succeeded: never fail it
+            _log.warning("qdrant-edge: indexing %s failed: %r", collection_name, exc)
         finally:
             self._get(collection_name)
         return ok
