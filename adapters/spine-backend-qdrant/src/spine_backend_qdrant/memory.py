@@ -178,7 +178,7 @@ class QdrantMemory(MemoryStoreBase):
 
     @property
     def mode(self) -> Mode:
-        """'server', 'disk' (local mode on disk) or 'memory' (local mode in memory)."""
+        """'server', 'disk' (embedded on disk) or 'memory' (embedded in memory)."""
         return self._where.mode
 
     @property
