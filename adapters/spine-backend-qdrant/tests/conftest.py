@@ -1,6 +1,7 @@
 """Fixtures for the Qdrant adapter: local mode always, a server when one is reachable.
 
-Local mode (in memory and on disk) needs nothing but qdrant-client, so those tests always run.
+Embedded modes (qdrant-client in memory and on disk, qdrant-edge on disk) need no server, so
+those tests always run.
 Server tests use the kit's `qdrant_url` (from SPINE_QDRANT_URL; it skips without one, even in
 CI), probed once more here so an unreachable server skips instead of failing every test with a
 connection error. Server tests only touch collections named after `unique_prefix`, and drop them.
@@ -22,7 +23,8 @@ from spine_testing.plugin import skip_or_fail
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient
 
-MODES = ("memory", "disk", "server")
+MODES = ("memory", "disk", "client-disk", "server")
+"""qdrant-client in memory, qdrant-edge on disk (the default), qdrant-client on disk, a server."""
 
 
 def _server_options(url: str) -> dict[str, Any]:
@@ -109,6 +111,8 @@ def make_store(
         fixed = {"location": ":memory:"}
     elif mode == "disk":
         fixed = {"path": tmp_path / "qdrant"}
+    elif mode == "client-disk":
+        fixed = {"path": tmp_path / "qdrant", "engine": "client"}
     else:
         fixed = request.getfixturevalue("server_options")
         created: list[str] = request.getfixturevalue("drop_collections")

@@ -1,7 +1,8 @@
 """The conformance kit's memory contract, verbatim, in every mode QdrantMemory has.
 
-Local mode in memory and on disk always run (qdrant-client is all they need); the server class
-runs when the kit's `qdrant_url` fixture has a reachable server (SPINE_QDRANT_URL).
+The embedded engines always run (qdrant-edge on disk, the default; qdrant-client in memory and
+on disk; qdrant-edge in a temporary directory); the server class runs when the kit's
+`qdrant_url` fixture has a reachable server (SPINE_QDRANT_URL).
 """
 
 from __future__ import annotations
@@ -26,13 +27,34 @@ class TestQdrantLocalMemory(MemoryContract):
 
 
 class TestQdrantLocalDiskMemory(MemoryContract):
-    """qdrant-client local mode on disk (`qdrant+local:////abs/dir`): persistent."""
+    """qdrant-edge on disk (`qdrant+local:////abs/dir`, the default there): persistent, HNSW."""
 
     @pytest.fixture
     def store_factory(self, tmp_path: Path, unique_prefix: str) -> StoreFactory:
         url = f"qdrant+local:///{tmp_path / 'qdrant'}"
         return lambda **options: QdrantMemory.from_url(
             url, **{"namespace": unique_prefix, **options}
+        )
+
+
+class TestQdrantLocalDiskClientMemory(MemoryContract):
+    """qdrant-client local mode on disk (`qdrant+local:////abs/dir?engine=client`)."""
+
+    @pytest.fixture
+    def store_factory(self, tmp_path: Path, unique_prefix: str) -> StoreFactory:
+        url = f"qdrant+local:///{tmp_path / 'qdrant'}?engine=client"
+        return lambda **options: QdrantMemory.from_url(
+            url, **{"namespace": unique_prefix, **options}
+        )
+
+
+class TestQdrantEdgeInMemory(MemoryContract):
+    """qdrant-edge in a private temporary directory (`qdrant+local://?engine=edge`)."""
+
+    @pytest.fixture
+    def store_factory(self, unique_prefix: str) -> StoreFactory:
+        return lambda **options: QdrantMemory.from_url(
+            "qdrant+local://?engine=edge", **{"namespace": unique_prefix, **options}
         )
 
 

@@ -116,21 +116,30 @@ def test_constructor_rejects_ambiguous_or_bad_options(tmp_path: Path) -> None:
 
 def test_capabilities_per_mode(tmp_path: Path) -> None:
     memory = QdrantMemory()
-    disk = QdrantMemory(path=tmp_path)
+    disk = QdrantMemory(path=tmp_path / "edge")
+    client_disk = QdrantMemory(path=tmp_path / "client", engine="client")
+    edge_memory = QdrantMemory(engine="edge")
     server = QdrantMemory(url="http://h:6333")
     tls = QdrantMemory(url="https://h:6333")
     every = {"get", "forget", "prune", "save_many", "filter", "export"}
+    assert (memory.engine, disk.engine, client_disk.engine) == ("client", "edge", "client")
+    assert server.engine is None
     assert memory.capabilities.advertised() == every
-    assert disk.capabilities.advertised() == every | {"persistent"}
+    assert disk.capabilities.advertised() == every | {"persistent", "approximate"}
+    assert client_disk.capabilities.advertised() == every | {"persistent"}
+    assert edge_memory.capabilities.advertised() == every | {"approximate"}
     assert server.capabilities.advertised() == every | {"persistent", "approximate"}
     assert not memory.capabilities.durable
     assert disk.capabilities.durable
+    assert client_disk.capabilities.durable
     assert not disk.capabilities.concurrent_writers
     assert server.capabilities.concurrent_writers
     assert not server.capabilities.encryption
     assert tls.capabilities.encryption
     assert server.capabilities.details["search"] == "hnsw"
-    assert disk.capabilities.details["search"].startswith("exact")
+    assert client_disk.capabilities.details["search"].startswith("exact")
+    assert disk.capabilities.details["search"].startswith("hnsw")
+    assert disk.capabilities.details["engine"] == "qdrant-edge"
 
 
 def test_registry_finds_the_memory_entry_point() -> None:

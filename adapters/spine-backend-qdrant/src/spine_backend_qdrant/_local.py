@@ -1,11 +1,12 @@
-"""qdrant-client local mode, run off the event loop and shared per directory.
+"""Embedded engines (qdrant-client local mode, qdrant-edge): off the event loop, one per directory.
 
 Local mode is plain Python and NumPy behind `async def`: every call runs to completion on the
 calling thread, and filtered operations scan every stored point in Python (about 10 µs per
 point). Awaited directly, a search with a session filter over 100k points would freeze the
 event loop for over a second. So each local client lives on its own worker thread, with its
 own event loop, and store calls are submitted to it: the caller's loop stays responsive and
-the client, which is not thread-safe, only ever sees one thread.
+the client, which is not thread-safe, only ever sees one thread. The qdrant-edge engine
+(`_edge.EdgeClient`) answers the same calls and runs the same way.
 
 On-disk local mode takes an exclusive lock on its directory, so two clients on one path fail
 even inside one process. Stores on the same directory therefore share one client (counted
@@ -21,12 +22,14 @@ import os
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from spine_core.errors import ConfigError
 
 if TYPE_CHECKING:
     from qdrant_client import AsyncQdrantClient
+
+    from ._edge import Engine
 
 __all__ = ["LocalClient", "acquire_local", "release_local"]
 
@@ -34,11 +37,18 @@ T = TypeVar("T")
 
 
 class LocalClient:
-    """One local-mode `AsyncQdrantClient` driven by a dedicated worker thread."""
+    """One embedded client (qdrant-client local mode or qdrant-edge) on its own worker thread."""
 
-    def __init__(self, location: str, key: str, after: Future[None] | None = None) -> None:
+    def __init__(
+        self,
+        location: str,
+        key: str,
+        after: Future[None] | None = None,
+        engine: Engine = "client",
+    ) -> None:
         self.location = location
         self.key = key
+        self.engine = engine
         self.refs = 0
         self.closed: Future[None] = Future()
         self._client: AsyncQdrantClient | None = None
@@ -47,14 +57,21 @@ class LocalClient:
         self.opened: Future[None] = self._executor.submit(self._start, after)
 
     def _start(self, after: Future[None] | None) -> None:
-        from qdrant_client import AsyncQdrantClient
-
         if after is not None:
             # The previous client on this directory is still closing: wait until its lock
             # is free (its outcome does not matter, only that it is over).
             with contextlib.suppress(Exception):
                 after.result()
         self._loop = asyncio.new_event_loop()
+        if self.engine == "edge":
+            from ._edge import EdgeClient
+
+            # EdgeClient answers the AsyncQdrantClient calls the store makes, by the same names.
+            self._client = cast("AsyncQdrantClient", EdgeClient(self.location))
+            return
+        # qdrant-client is imported here, not above: qdrant-edge stores open without it.
+        from qdrant_client import AsyncQdrantClient
+
         if self.location == ":memory:":
             self._client = AsyncQdrantClient(location=":memory:")
         else:
@@ -114,13 +131,18 @@ def _key(location: str) -> str:
     return location if location == ":memory:" else os.path.realpath(location)
 
 
-async def acquire_local(location: str) -> LocalClient:
+async def acquire_local(location: str, engine: Engine = "client") -> LocalClient:
     """A started local client for `location` (a directory, or ':memory:' for a private one)."""
     key = _key(location)
     with _lock:
         entry = None if location == ":memory:" else _shared.get(key)
+        if entry is not None and entry.engine != engine:
+            raise ConfigError(
+                f"Qdrant local storage {location!r} is open with engine={entry.engine!r} in "
+                f"this process; it cannot be opened with engine={engine!r} as well"
+            )
         if entry is None:
-            entry = LocalClient(location, key, after=_closing.get(key))
+            entry = LocalClient(location, key, after=_closing.get(key), engine=engine)
             if location != ":memory:":
                 _shared[key] = entry
         entry.refs += 1

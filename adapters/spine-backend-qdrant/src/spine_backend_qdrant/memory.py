@@ -24,6 +24,7 @@ from spine_core.spi import (
     to_epoch_us,
 )
 
+from ._edge import Engine, EngineOption, resolve_engine
 from ._errors import call_server
 from ._local import LocalClient, acquire_local, release_local
 from ._options import (
@@ -73,8 +74,10 @@ class QdrantMemory(MemoryStoreBase):
     """Semantic memory in one Qdrant collection per namespace (`spine_<namespace>`).
 
     Three modes: a Qdrant server (`url=`, approximate HNSW search, shared by processes),
-    qdrant-client's local mode on disk (`path=`, exact search, one process) or in memory
-    (`location=":memory:"`, the default). Vectors use cosine distance, so scores are cosine
+    embedded on disk (`path=`, one process) or in memory (`location=":memory:"`, the default).
+    Embedded stores run on one of two engines (`engine=`): qdrant-edge, Qdrant's own segment
+    and HNSW code in-process (the default on disk), or qdrant-client's local mode (exact
+    NumPy search; the default in memory). Vectors use cosine distance, so scores are cosine
     similarities. A client can be injected instead (`client=`); the store then never closes it.
     """
 
@@ -101,6 +104,7 @@ class QdrantMemory(MemoryStoreBase):
         prefer_grpc: bool = False,
         grpc_port: int = 6334,
         batch_size: int = 256,
+        engine: EngineOption = "auto",
     ) -> None:
         options = parse_options(
             QdrantOptions,
@@ -116,6 +120,7 @@ class QdrantMemory(MemoryStoreBase):
                 "prefer_grpc": prefer_grpc,
                 "grpc_port": grpc_port,
                 "batch_size": batch_size,
+                "engine": engine,
             },
         )
         key = None if options.api_key is None else options.api_key.get_secret_value()
@@ -155,6 +160,13 @@ class QdrantMemory(MemoryStoreBase):
             self._where = Target(mode="memory", location=":memory:")
         if api_key is not None and (client is not None or self._where.mode != "server"):
             raise ConfigError("api_key only applies to a Qdrant server given by url=...")
+        self._engine: Engine | None = None
+        if client is None and self._where.location is not None:
+            self._engine = resolve_engine(options.engine, self._where.location)
+        elif options.engine not in ("auto", "client"):
+            raise ConfigError(
+                f"engine={options.engine!r} applies to embedded stores (path= or location=) only"
+            )
         self.hnsw_ef = options.hnsw_ef
         self.hnsw_m = options.hnsw_m
         self.ef_construct = options.ef_construct
@@ -181,8 +193,21 @@ class QdrantMemory(MemoryStoreBase):
 
     @property
     def mode(self) -> Mode:
-        """'server', 'disk' (local mode on disk) or 'memory' (local mode in memory)."""
+        """'server', 'disk' (embedded on disk) or 'memory' (embedded in memory)."""
         return self._where.mode
+
+    @property
+    def _hnsw(self) -> bool:
+        """Whether the engine builds HNSW indexes (and payload indexes): servers and edge."""
+        return self.mode == "server" or self._engine == "edge"
+
+    @property
+    def engine(self) -> Engine | None:
+        """The embedded engine: 'edge' (qdrant-edge) or 'client' (qdrant-client local mode).
+
+        None for a server or an injected client.
+        """
+        return self._engine
 
     def _target(self) -> str:
         return f"{self._where.display} [{self.collection}]"
@@ -218,7 +243,7 @@ class QdrantMemory(MemoryStoreBase):
             )
         else:
             assert self._where.location is not None
-            self._local = await acquire_local(self._where.location)
+            self._local = await acquire_local(self._where.location, self._engine or "client")
         try:
             if self.mode == "server":
                 await self._check_server_version()
@@ -270,7 +295,7 @@ class QdrantMemory(MemoryStoreBase):
         if not await self._call(lambda c: c.collection_exists(name)):
             hnsw = (
                 models.HnswConfigDiff(m=self.hnsw_m, ef_construct=self.ef_construct)
-                if self.mode == "server"
+                if self._hnsw
                 else None
             )
             try:
@@ -299,7 +324,7 @@ class QdrantMemory(MemoryStoreBase):
                 raise
             except Exception:  # noqa: S110 - the dimension check above still guards writes
                 pass
-        if self.mode == "server":
+        if self._hnsw:
             await self._ensure_indexes(info.payload_schema or {})
 
     def _vector_params(self, info: models.CollectionInfo) -> models.VectorParams:
@@ -335,8 +360,8 @@ class QdrantMemory(MemoryStoreBase):
 
     async def _ensure_indexes(self, existing: Mapping[str, Any]) -> None:
         # Payload indexes make session filters, ordering by time and metadata filters cheap
-        # on a server, and `order_by` requires a range index. Local mode keeps no payload
-        # indexes (qdrant-client warns and ignores them), so this runs on servers only.
+        # on a server or qdrant-edge, and `order_by` requires a range index. qdrant-client's
+        # local mode keeps no payload indexes (it warns and ignores them): not run there.
         from qdrant_client import models
 
         wanted: dict[str, models.PayloadSchemaParams | models.PayloadSchemaType] = {
@@ -476,9 +501,7 @@ class QdrantMemory(MemoryStoreBase):
         from qdrant_client import models
 
         flt, recheck = build_filter(session_id=session_id, metadata=filter)
-        params = (
-            models.SearchParams(hnsw_ef=max(self.hnsw_ef, k)) if self.mode == "server" else None
-        )
+        params = models.SearchParams(hnsw_ef=max(self.hnsw_ef, k)) if self._hnsw else None
         name = self.collection
         limit = k
         while True:
@@ -630,13 +653,19 @@ def _describe_client(client: AsyncQdrantClient) -> Target:
 
 
 def _capabilities_for(store: QdrantMemory) -> MemoryCapabilities:
-    """What each mode honours, honestly: local search is exact, only servers are shared."""
+    """What each mode honours, honestly: only servers are shared, qdrant-client is exact."""
     server = store.mode == "server"
+    edge = store.engine == "edge"
+    search = "exact (numpy brute force)"
+    if server:
+        search = "hnsw"
+    elif edge:
+        search = "hnsw (qdrant-edge; points not yet indexed are scanned exactly)"
     details: dict[str, Any] = {
         "mode": store.mode,
         "collection": store.collection,
         "distance": "cosine",
-        "search": "hnsw" if server else "exact (numpy brute force)",
+        "search": search,
         "load_order": "scroll order_by ts_us",
         "save_many": "upserts of batch_size points; if one fails, the points already written "
         "are deleted again (all or none)",
@@ -644,7 +673,9 @@ def _capabilities_for(store: QdrantMemory) -> MemoryCapabilities:
         "order as their canonical text does, so pages come in record-id order; restore "
         "needs UUID record ids",
     }
-    if server:
+    if store.engine is not None:
+        details["engine"] = "qdrant-edge" if edge else "qdrant-client local mode"
+    if server or edge:
         details |= {
             "hnsw_ef": store.hnsw_ef,
             "hnsw_m": store.hnsw_m,
@@ -661,7 +692,7 @@ def _capabilities_for(store: QdrantMemory) -> MemoryCapabilities:
         filter=True,
         export=True,
         persistent=store.mode != "memory",
-        approximate=server,
+        approximate=server or edge,
         concurrent_writers=server,
         durable=store.mode != "memory",
         encryption=server and store._where.https,
