@@ -478,6 +478,7 @@ class EdgeClient:
         order_by: models.OrderBy | str | None = None,
         offset: str | int | None = None,
         with_payload: bool = True,
+        with_vectors: bool = False,
         **_: Any,
     ) -> tuple[list[models.Record], str | int | None]:
         """A page of points by id, or by a payload key with `order_by`; and the next offset."""
@@ -488,7 +489,7 @@ class EdgeClient:
             limit=limit,
             filter=None if scroll_filter is None else _filter(scroll_filter),
             with_payload=with_payload,
-            with_vector=False,
+            with_vector=with_vectors,
             order_by=None if order_by is None else _order_by(order_by),
         )
         records, next_offset = self._get(collection_name).shard.scroll(request)
@@ -561,7 +562,17 @@ def _done() -> models.UpdateResult:
 def _record(found: edge.Record) -> models.Record:
     from qdrant_client import models
 
-    return models.Record(id=str(found.id), payload=found.payload, order_value=found.order_value)
+    vector: object = found.vector
+    if isinstance(vector, dict) and len(vector) == 1:
+        # Spine's collections hold one unnamed dense vector; edge may hand it back by name.
+        [vector] = vector.values()
+    dense = [float(x) for x in vector] if isinstance(vector, list) else None
+    return models.Record(
+        id=str(found.id),
+        payload=found.payload,
+        vector=dense,
+        order_value=found.order_value,
+    )
 
 
 def _order_by(order: models.OrderBy | str) -> edge.OrderBy:
