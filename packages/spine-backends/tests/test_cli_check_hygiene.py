@@ -157,9 +157,25 @@ def _sqlite_counts(path: Path) -> dict[str, int]:
 
 
 def _qdrant_counts(path: Path) -> dict[str, int]:
-    """Collection → points, in a local-mode Qdrant directory (nothing when it has none)."""
+    """Collection → points, in a local-mode Qdrant directory (nothing when it has none).
+
+    Either engine's layout: qdrant-edge keeps a shard per collection under `edge/`,
+    qdrant-client its own `collection/` folder.
+    """
     if not path.exists():
         return {}
+    edge = path / "edge"
+    if edge.is_dir():
+        from qdrant_edge import CountRequest, EdgeShard
+
+        counts = {}
+        for shard_dir in sorted(edge.glob("*/shard")):
+            shard = EdgeShard.load(str(shard_dir))
+            try:
+                counts[shard_dir.parent.name] = shard.count(CountRequest(exact=True))
+            finally:
+                shard.close()
+        return counts
     from qdrant_client import QdrantClient
 
     client = QdrantClient(path=str(path))

@@ -268,6 +268,19 @@ class EdgeClient:
         self._open[collection_name] = _Collection(path, meta, shard)
         return True
 
+    async def delete_collection(self, collection_name: str, **_: Any) -> bool:
+        """Close the collection's shard and remove its folder; False when there was none."""
+        path = self._dir(collection_name)
+        entry = self._open.pop(collection_name, None)
+        if entry is not None:
+            entry.shard.close()
+        if not path.exists():
+            return False
+        # The metadata file first: a crash part-way leaves "no collection", never half of one.
+        (path / _META).unlink(missing_ok=True)
+        shutil.rmtree(path, ignore_errors=True)
+        return True
+
     async def get_collection(self, collection_name: str) -> models.CollectionInfo:
         """The collection's vector parameters, metadata and payload indexes."""
         from qdrant_client import models
