@@ -202,12 +202,12 @@ async def test_a_save_many_whose_batch_fails_leaves_nothing_behind(
             nonlocal calls
             calls += 1
             args = real(records)
-            # An M the vector set refuses: the server rejects this script call's VADD.
-            return (*args[:4], "3", *args[5:]) if calls == 3 else args
+            # A timestamp the server refuses (ZADD): this save script fails midway.
+            return (*args[:10], "not-a-time", *args[11:]) if calls == 3 else args
 
         monkeypatch.setattr(memory, "_save_args", third_fails)
         items = [MemoryItem(content=f"doomed {i}", session_id="d") for i in range(200)]
-        with pytest.raises(redis.exceptions.ResponseError):
+        with pytest.raises(redis.exceptions.ResponseError, match="not a valid float"):
             await memory.save_many(items)
         assert calls >= 3  # the batches before the failing one were written, then undone
         assert await memory.load("d") == []
