@@ -65,7 +65,7 @@ def test_bench_quick_on_the_default_writes_json_and_png(spine, workdir: Path) ->
         assert entry["ratio_user_p50"] > 0
     # Issue 12's target: put + get against the user floor (driver + stdlib json).
     both = cp["put_get"]
-    assert both["store_ms"] > 0 and both["user_ms"] > 0 and both["raw_ms"] > 0
+    assert min(both["store_ms"], both["user_ms"], both["raw_ms"]) > 0
     assert both["ratio_user"] == both["store_ms"] / both["user_ms"]
     assert both["target"] == TARGETS["checkpoint_overhead_max"] == 1.10
     assert isinstance(both["ok"], bool)
