@@ -189,6 +189,33 @@ async def test_all_keys_of_a_namespace_share_one_slot(
     assert {_slot(key) for key in keys} == {_slot(f"spine:{ns8}".encode())}
 
 
+async def test_a_save_many_whose_batch_fails_leaves_nothing_behind(
+    redis8: str, ns8: str, list_keys: KeyLister, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All or none: batches already written (on other connections) are deleted again."""
+    async with RedisMemory.from_url(redis8, namespace=ns8, batch_size=32) as memory:
+        await memory.save("kept", session_id="k")
+        before = set(list_keys(redis8, ns8))
+        calls = 0
+        real = memory._save_args
+
+        def third_fails(records: Any) -> tuple[Any, ...]:
+            nonlocal calls
+            calls += 1
+            args = real(records)
+            # A timestamp the server refuses (ZADD): this save script fails midway.
+            return (*args[:10], "not-a-time", *args[11:]) if calls == 3 else args
+
+        monkeypatch.setattr(memory, "_save_args", third_fails)
+        items = [MemoryItem(content=f"doomed {i}", session_id="d") for i in range(200)]
+        with pytest.raises(redis.exceptions.ResponseError, match="not a valid float"):
+            await memory.save_many(items)
+        assert calls >= 3  # the batches before the failing one were written, then undone
+        assert await memory.load("d") == []
+        assert [h.record.content for h in await memory.search("doomed", k=10)] == ["kept"]
+        assert set(list_keys(redis8, ns8)) - before == set()
+
+
 # -- cross-process compare-and-set ----------------------------------------------------------------
 async def test_cross_process_compare_and_set_loses_no_update(redis8: str, ns8: str) -> None:
     await cas_across_processes(redis8, {"namespace": ns8})

@@ -20,6 +20,8 @@ content may be megabytes. Every write is one Lua script (see `_scripts`).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import math
 import operator
@@ -85,12 +87,18 @@ __all__ = ["RedisMemory"]
 
 _QUANT_FLAGS: dict[str, str] = {"q8": "Q8", "noquant": "NOQUANT", "bin": "BIN"}
 
-# Used for a new namespace when the option is not given (see _options for the others).
+# Used for a new namespace when the option is not given (see _options for the others, and
+# README "Search parameters" for the measurements behind them).
+# VADD runs inside the save script, on the server's main thread: its CAS option (graph search
+# on a background thread) is ignored there, and is not used as a plain command either:
+# Redis before the fix of redis/redis#15270 (8.2.3 among them) miscounts attributes a CAS
+# insert sets, and an RDB save may then drop every attribute of the set.
 DEFAULT_QUANTIZATION: Quantization = "q8"
 DEFAULT_M = 16
 _MIN_EXTRA = 10  # candidates beyond k that are always re-scored, however small k is
 _FILTER_EF_FACTOR = 5  # FILTER-EF per expected node visit (measured: recall >= 0.99 at 5-50%)
 _RECORDS_PER_CALL = 16  # records one save script writes: ~10-30 ms of server time at most
+_INGEST_CONNECTIONS = 4  # batches of one save_many in flight at once (measured: 2-8 alike)
 _EXPORT_SNAPSHOT_MS = 600_000  # an export id snapshot lives 10 min after its last page
 _SNAPSHOT_STEP = 5_000  # ids one step of an export snapshot copies (a few ms of server time)
 
@@ -311,20 +319,56 @@ class RedisMemory(MemoryStoreBase):
 
     # -- writes ------------------------------------------------------------------------------
     async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
-        """Store validated records: `batch_size` per round trip (`save` and `save_many`).
+        """Store validated records, all or none: `batch_size` records in flight at most.
 
         Each script call writes `_RECORDS_PER_CALL` records atomically (short enough not to
         stall the server for other clients); a retried batch rewrites the same ids, so a
         retry never duplicates. The script replaces a record whose id exists (its session
-        and value counts too), which is what a restore (`replace`) needs.
+        and value counts too), which is what a restore (`replace`) needs. The `batch_size`
+        records in flight are split over up to `_INGEST_CONNECTIONS` round trips at once, so
+        the server works on one batch while the client packs the next (and no call waits
+        behind more than `batch_size` records, which keeps it within the per-call timeout).
+        When a batch fails for good, the records already written are deleted again before
+        the error is raised: `save_many` leaves nothing behind (unless the server is gone by
+        then too).
         """
-        for start in range(0, len(records), self.batch_size):
-            batch = records[start : start + self.batch_size]
-            calls = [
-                self._save_args(batch[i : i + _RECORDS_PER_CALL])
-                for i in range(0, len(batch), _RECORDS_PER_CALL)
-            ]
-            await self._conn.run(lambda c, calls=calls: self._save_calls(c, calls))  # type: ignore[misc]
+        per_trip = max(_RECORDS_PER_CALL, math.ceil(self.batch_size / _INGEST_CONNECTIONS))
+        in_flight = max(1, min(_INGEST_CONNECTIONS, self.batch_size // per_trip))
+        batches = [records[start : start + per_trip] for start in range(0, len(records), per_trip)]
+        if len(batches) == 1:
+            await self._write_batch(batches[0])  # `save`: nothing written before it to undo
+            return
+        pending = iter(batches)
+
+        async def worker() -> None:
+            for batch in pending:
+                await self._write_batch(batch)
+
+        workers = [asyncio.ensure_future(worker()) for _ in range(min(in_flight, len(batches)))]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            if not replace:
+                # A restore replaced records that existed before: deleting would lose them.
+                # It is idempotent instead, so running it again completes it.
+                await self._undo(records)
+            raise
+
+    async def _write_batch(self, batch: Sequence[PreparedRecord]) -> None:
+        calls = [
+            self._save_args(batch[i : i + _RECORDS_PER_CALL])
+            for i in range(0, len(batch), _RECORDS_PER_CALL)
+        ]
+        await self._conn.run(lambda c: self._save_calls(c, calls))
+
+    async def _undo(self, records: Sequence[PreparedRecord]) -> None:
+        """Delete what a failed `_insert` may have written (ids are new: nothing else goes)."""
+        with contextlib.suppress(Exception):  # the original error is the one to report
+            for start in range(0, len(records), self.batch_size):
+                await self._delete([r.id for r in records[start : start + self.batch_size]])
 
     async def _save_calls(self, client: Any, calls: list[tuple[Any, ...]]) -> None:
         from redis.exceptions import NoScriptError

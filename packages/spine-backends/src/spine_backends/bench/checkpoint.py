@@ -1,12 +1,16 @@
-"""Checkpoint workload: put / get / CAS-put of a 50-message state, beside the raw driver.
+"""Checkpoint workload: put / get / CAS-put of a 50-message state, beside two floors.
 
-The raw floor is the adapter's `spine.bench` entry point: the same bytes through the plain
-driver, in the same process and the same run. Store and raw operations alternate one by one
-so that drift (caches, other load) hits both sides alike.
+The strict floor is the adapter's `spine.bench` entry point: pre-serialized bytes through
+the plain driver and the store's own statements. The user floor is what a user would write
+by hand (DESIGN §6): the same data as a plain dict through stdlib `json` and the same
+driver calls (`json.dumps` + put, get + `json.loads`); issue 12's 1.10x target is put + get
+against it. Store, strict and user operations take turns one by one (in rotating order), so
+drift (caches, other load) hits all three alike.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from importlib import metadata as importlib_metadata
@@ -121,6 +125,46 @@ async def _raw_op(raw: RawFloor, op: str, key: str, payload: str) -> tuple[float
     return time.perf_counter() - start, ok
 
 
+async def _raw_side(raw: RawFloor, op: str, key: str, payload: str) -> tuple[float, bool]:
+    if op == "cas_put":
+        # A floor may keep CAS revisions apart from plain puts (Redis keeps them in a hash),
+        # so give it its own key, created untimed at revision 1: the timed op is then an
+        # update from 1 to 2, as in the store.
+        key += "-cas"
+        await raw.cas_put(key, payload, 0)
+    return await _raw_op(raw, op, key, payload)
+
+
+async def _user_op(raw: RawFloor, op: str, key: str, data: dict[str, Any]) -> float:
+    """One operation of the user floor: stdlib json around the raw driver calls."""
+    start = time.perf_counter()
+    if op == "put":
+        await raw.put(key, json.dumps(data))
+    elif op == "get":
+        text = await raw.get(key)
+        if text is not None:
+            json.loads(text)
+    else:
+        await raw.cas_put(key, json.dumps(data), 1)
+    return time.perf_counter() - start
+
+
+def _put_get(ops: dict[str, Any]) -> dict[str, Any] | None:
+    """The sum of put and get p50 for the store and each floor, and the store's ratios."""
+    put, get = ops.get("put") or {}, ops.get("get") or {}
+    if not (put.get("store") and get.get("store")):
+        return None
+    out: dict[str, Any] = {"store_ms": put["store"]["p50_ms"] + get["store"]["p50_ms"]}
+    for side in ("user", "raw"):
+        if put.get(side) and get.get(side):
+            floor = put[side]["p50_ms"] + get[side]["p50_ms"]
+            out[f"{side}_ms"] = floor
+            out[f"ratio_{side}"] = out["store_ms"] / floor if floor > 0 else None
+        else:
+            out[f"{side}_ms"] = out[f"ratio_{side}"] = None
+    return out
+
+
 async def run_checkpoint(target: str, *, repeat: int, messages: int) -> dict[str, Any]:
     """Measure one target; returns the JSON-ready result."""
     token = secrets.token_hex(4)
@@ -132,8 +176,10 @@ async def run_checkpoint(target: str, *, repeat: int, messages: int) -> dict[str
     keys = [f"bench-{token}-r{i}" for i in range(repeat + _WARMUP)]
     states = [bench_state(s, messages) for s in sessions]
     payloads = [dump_state(bench_state(k, messages)) for k in keys]
+    user_keys = [f"bench-{token}-u{i}" for i in range(repeat + _WARMUP)]
+    user_data = [bench_state(k, messages).model_dump(mode="json") for k in user_keys]
     timings: dict[str, dict[str, list[float]]] = {
-        op: {"store": [], "raw": []} for op in ("put", "get", "cas_put")
+        op: {"store": [], "raw": [], "user": []} for op in ("put", "get", "cas_put")
     }
     result: dict[str, Any] = {
         "backend": name,
@@ -159,22 +205,25 @@ async def run_checkpoint(target: str, *, repeat: int, messages: int) -> dict[str
             if op == "cas_put" and not cas:
                 continue
             for i in range(repeat + _WARMUP):
-                s_time = await _store_op(store, op, states[i])
-                if i >= _WARMUP:
-                    timings[op]["store"].append(s_time)
-                if raw is not None:
-                    key = keys[i]
-                    if op == "cas_put":
-                        # A floor may keep CAS revisions apart from plain puts (Redis keeps
-                        # them in a hash), so give it its own key, created untimed at revision
-                        # 1: the timed op is then an update from 1 to 2, as in the store.
-                        key += "-cas"
-                        await raw.cas_put(key, payloads[i], 0)
-                    r_time, swapped = await _raw_op(raw, op, key, payloads[i])
-                    if not swapped:
-                        raw_note = f"raw {op} did not behave like the store (conflict or miss)"
+                order = ("store", "raw", "user") if raw is not None else ("store",)
+                turn = i % len(order)
+                for side in order[turn:] + order[:turn]:
+                    if side == "store":
+                        elapsed = await _store_op(store, op, states[i])
+                    elif side == "raw":
+                        assert raw is not None
+                        elapsed, swapped = await _raw_side(raw, op, keys[i], payloads[i])
+                        if not swapped:
+                            raw_note = f"raw {op} did not behave like the store (conflict or miss)"
+                    else:
+                        assert raw is not None
+                        key = user_keys[i]
+                        if op == "cas_put":
+                            key += "-cas"
+                            await raw.cas_put(key, json.dumps(user_data[i]), 0)
+                        elapsed = await _user_op(raw, op, key, user_data[i])
                     if i >= _WARMUP:
-                        timings[op]["raw"].append(r_time)
+                        timings[op][side].append(elapsed)
     finally:
         try:
             for session in sessions:
@@ -193,13 +242,15 @@ async def run_checkpoint(target: str, *, repeat: int, messages: int) -> dict[str
             ops[op] = {"store": None, "raw": None, "ratio_p50": None, "note": "not advertised"}
             continue
         store_stats = summarize(sides["store"])
-        raw_stats = summarize(sides["raw"]) if sides["raw"] else None
-        ratio = (
-            store_stats["p50_ms"] / raw_stats["p50_ms"]
-            if raw_stats and raw_stats["p50_ms"] > 0
-            else None
-        )
-        ops[op] = {"store": store_stats, "raw": raw_stats, "ratio_p50": ratio}
+        entry: dict[str, Any] = {"store": store_stats}
+        for side, key in (("raw", "ratio_p50"), ("user", "ratio_user_p50")):
+            stats = summarize(sides[side]) if sides[side] else None
+            entry[side] = stats
+            entry[key] = (
+                store_stats["p50_ms"] / stats["p50_ms"] if stats and stats["p50_ms"] > 0 else None
+            )
+        ops[op] = entry
     result["ops"] = ops
+    result["put_get"] = _put_get(ops)
     result["raw_note"] = raw_note or None
     return result

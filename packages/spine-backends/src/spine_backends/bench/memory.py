@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -22,6 +22,7 @@ from spine_core import (
     open_memory,
 )
 from spine_core._opening import backend_name
+from spine_core._urls import is_url
 
 from .corpus import Corpus, PrecomputedEmbedder
 from .stats import summarize
@@ -72,6 +73,39 @@ async def _save_many(
         ids.extend(r.id for r in records)
         advance(len(chunk))
     return ids
+
+
+def load_vector_floor(target: str, backend: str, details: Mapping[str, Any]) -> Any | None:
+    """The adapter's raw ingest floor (entry point `<backend>.memory` in `spine.bench`), or None.
+
+    It takes the store's `capabilities.details` (so it builds the index the store builds)
+    and offers `open`, `add([(id, little-endian FP32 blob), ...])`, `cleanup` and `close`.
+    """
+    from importlib import metadata as importlib_metadata
+
+    from .checkpoint import BENCH_GROUP
+
+    if not is_url(target):
+        return None
+    eps = importlib_metadata.entry_points(group=BENCH_GROUP, name=f"{backend}.memory")
+    ep = next(iter(eps), None)
+    if ep is None:
+        return None
+    try:
+        return ep.load()(target, details)
+    except Exception:  # a broken floor must not stop the store's own numbers
+        return None
+
+
+async def _floor_add(floor: Any, corpus: Corpus, start: int, end: int, batch: int) -> float:
+    """Feed records [start, end) to the floor in pipelines of `batch`; the seconds it took."""
+    began = time.perf_counter()
+    for lo in range(start, end, batch):
+        hi = min(lo + batch, end)
+        await floor.add(
+            [(f"r{i}", corpus.vectors[i].astype("<f4").tobytes()) for i in range(lo, hi)]
+        )
+    return time.perf_counter() - began
 
 
 def recall_at_k(
@@ -127,6 +161,15 @@ async def run_memory(
         result["version"] = described.version
     ids: list[str] = []
     index: dict[str, int] = {}
+    floor = load_vector_floor(target, result["backend"], caps.details) if caps.save_many else None
+    if floor is not None:
+        try:
+            await floor.open()
+        except Exception:
+            floor = None
+    result["raw_floor"] = (
+        None if floor is None else f"{type(floor).__module__}.{type(floor).__name__}"
+    )
     try:
         for size in sorted(set(sizes)):
             have = len(ids)
@@ -150,6 +193,13 @@ async def run_memory(
                     )
                 )
                 bulk_seconds = time.perf_counter() - start
+            raw_rate = None
+            if floor is not None and bulk:
+                # The same vectors into the floor's own set, grown alongside the store's.
+                progress.stage(f"{result['backend']}: raw floor → {size:,} vectors")
+                await _floor_add(floor, corpus, have, have + singles, batch)
+                raw_seconds = await _floor_add(floor, corpus, have + singles, size, batch)
+                raw_rate = len(bulk) / raw_seconds if raw_seconds > 0 else None
             index = {rid: i for i, rid in enumerate(ids)}
             search_times = []
             recalls = []
@@ -169,6 +219,7 @@ async def run_memory(
                         "seconds": bulk_seconds,
                         "records_per_s": len(bulk) / bulk_seconds if bulk_seconds > 0 else None,
                         "native": caps.save_many,
+                        "raw_per_s": raw_rate,
                     }
                     if bulk
                     else None,
@@ -177,6 +228,11 @@ async def run_memory(
                 }
             )
     finally:
+        if floor is not None:
+            try:
+                await floor.cleanup()
+            finally:
+                await floor.close()
         result["cleanup"] = await _cleanup(store, session, ids, caps.prune, caps.forget)
         aclose = getattr(store, "aclose", None)
         if callable(aclose):

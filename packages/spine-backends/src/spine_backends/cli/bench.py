@@ -197,6 +197,10 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     return 1 if args.strict and not result["ok"] else 0
 
 
+def _ratio(value: float | None) -> str:
+    return f"{value:.2f}{TIMES}" if value is not None else "—"
+
+
 def _target_text(entry: dict[str, Any] | None, ui: UI) -> Any:
     from rich.text import Text
 
@@ -261,26 +265,58 @@ def _render(result: dict[str, Any], ui: UI) -> None:
             table = _table(
                 f"checkpoint · {version} · {cp['messages']} messages "
                 f"({cp['state_bytes']:,} B) {TIMES} {cp['repeat']} · ms",
-                ["op", "p50", "p95", "ops/s", "raw p50", "raw p95", "raw op/s", "vs raw", "target"],
+                [
+                    "op",
+                    "p50",
+                    "p95",
+                    "ops/s",
+                    "user p50",
+                    "raw p50",
+                    "raw op/s",
+                    "vs user",
+                    "vs raw",
+                    "target",
+                ],
             )
             for op, entry in cp["ops"].items():
                 if not entry.get("store"):
                     table.add_row(op, Text(entry.get("note", ""), style="dim"))
                     continue
-                s, r = entry["store"], entry.get("raw") or {}
-                ratio = entry.get("ratio_p50")
+                s, r, u = entry["store"], entry.get("raw") or {}, entry.get("user") or {}
                 table.add_row(
                     op,
                     fmt_ms(s["p50_ms"], unit=False),
                     fmt_ms(s["p95_ms"], unit=False),
                     fmt_num(s["ops_per_s"]),
+                    fmt_ms(u.get("p50_ms"), unit=False),
                     fmt_ms(r.get("p50_ms"), unit=False),
-                    fmt_ms(r.get("p95_ms"), unit=False),
                     fmt_num(r.get("ops_per_s")),
-                    f"{ratio:.2f}{TIMES}" if ratio is not None else "—",
-                    _target_text(entry, ui),
+                    _ratio(entry.get("ratio_user_p50")),
+                    _ratio(entry.get("ratio_p50")),
+                    "",
+                )
+            both = cp.get("put_get")
+            if both:
+                table.add_row(
+                    "put+get",
+                    fmt_ms(both["store_ms"], unit=False),
+                    "",
+                    "",
+                    fmt_ms(both.get("user_ms"), unit=False),
+                    fmt_ms(both.get("raw_ms"), unit=False),
+                    "",
+                    _ratio(both.get("ratio_user")),
+                    _ratio(both.get("ratio_raw")),
+                    _target_text(both, ui),
                 )
             out.print(table)
+            out.print(
+                Text(
+                    "user floor: the same data through stdlib json and the driver; raw: "
+                    "pre-serialized bytes through the store's statements",
+                    style="dim",
+                )
+            )
             if cp.get("raw_note"):
                 out.print(Text(f"raw floor: {cp['raw_note']}", style="yellow"))
         for corpus, mem in (item.get("memory") or {}).items():
@@ -323,6 +359,21 @@ def _render(result: dict[str, Any], ui: UI) -> None:
                     target,
                 )
             out.print(table)
+            floors = [
+                (row["size"], bulk["records_per_s"], bulk["raw_per_s"])
+                for row in mem["sizes"]
+                if (bulk := row.get("save_many") or {}).get("raw_per_s")
+            ]
+            if floors:
+                rates = "; ".join(
+                    f"{size:,}: {fmt_num(raw)} rec/s"
+                    + (f" (store {store / raw:.2f}{TIMES})" if store else "")
+                    for size, store, raw in floors
+                )
+                out.print(
+                    Text(f"raw ingest floor (the vectors alone, same index): {rates}"),
+                    soft_wrap=True,
+                )
             details = _index_details(mem)
             if details:
                 out.print(Text(f"defaults: {details}", style="dim"), soft_wrap=True)
