@@ -105,8 +105,9 @@ def main() -> int:
         f"Created {package_dir}\n"
         f"{workflow}\n"
         "Next steps (docs/add-a-backend.md walks through each):\n"
-        "  1. Install it where you test (uv sync --all-packages in a uv workspace, else\n"
-        f"     pip install -e {where}), then run the kit on the in-process stand-in:\n"
+        "  1. Install it and the kit where you test (uv sync --all-packages in a uv workspace,\n"
+        f'     else pip install -e {where} "spine-testing[pytest]"), then run the kit on the\n'
+        "     in-process stand-in:\n"
         f"     pytest {where}\n"
         f"  2. Replace every `# REPLACE:` spot with calls to {driver}.\n"
         "  3. Advertise only the capabilities you implement, then test against a real server:\n"
