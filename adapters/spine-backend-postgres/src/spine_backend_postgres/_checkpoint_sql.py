@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from spine_core.errors import ConfigError
-from spine_core.spi import redact_text
+from spine_core.spi import ExportRow, ScanRow, redact_text
 
 from ._migrations import Migration, Names, table_columns
 from ._pool import is_connection_error
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from psycopg import AsyncConnection
     from psycopg.sql import Composed
 
-__all__ = ["Queries", "checkpoint_migrations"]
+__all__ = ["Queries", "checkpoint_migrations", "export_rows", "scan_rows"]
 
 _LIVE = "(c.expires_at IS NULL OR c.expires_at > now())"
 
@@ -250,3 +251,16 @@ class Queries:
             " AND (c.updated_at < %(before)s OR NOT" + _LIVE + ")"
             " RETURNING c.updated_at < %(before)s"
         )
+
+
+def scan_rows(rows: Sequence[Any]) -> list[ScanRow]:
+    """`list` / `list_tenant` rows as the base's `ScanRow`s (times in UTC)."""
+    return [(sid, t, updated.astimezone(UTC), int(rev)) for sid, t, updated, rev in rows]
+
+
+def export_rows(rows: Sequence[Any]) -> list[ExportRow]:
+    """`export` / `export_tenant` rows as the base's `ExportRow`s (times in UTC)."""
+    return [
+        (sid, t, updated.astimezone(UTC), int(rev), str(state), expires and expires.astimezone(UTC))
+        for sid, t, updated, rev, state, expires in rows
+    ]

@@ -90,8 +90,11 @@ class PostgresStore(StoreBase):
 
         return await self._db.run(run)
 
-    async def _fetch(self, query: bytes, params: Any) -> list[Any]:
-        """Every row of a single read-only statement; retried if the connection is lost."""
+    async def _fetch(self, query: bytes, params: Any, *, retry: bool = True) -> list[Any]:
+        """Every row of a single statement; retried if the connection is lost.
+
+        A write passes `retry=False`: it may have committed before the connection went.
+        """
         await self._ensure_ready()
         prepare = self._db.prepare
 
@@ -100,7 +103,7 @@ class PostgresStore(StoreBase):
                 cur = await conn.execute(query, params, prepare=prepare)
                 return await cur.fetchall()
 
-        return await self._db.run(run)
+        return await self._db.run(run, retry=retry)
 
     async def _count(self, query: bytes, params: Any) -> int:
         """The rows a single statement changed; never retried (it may have committed)."""

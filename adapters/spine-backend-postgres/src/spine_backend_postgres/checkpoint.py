@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from spine_core.spi import (
@@ -15,11 +15,10 @@ from spine_core.spi import (
     utc_now,
 )
 
-from ._checkpoint_sql import Queries, checkpoint_migrations
+from ._checkpoint_sql import Queries, checkpoint_migrations, export_rows, scan_rows
 from ._config import place_table
 from ._migrations import Names, ensure_migrated
 from ._options import PoolerMode, PostgresCheckpointOptions
-from ._pool import single
 from ._store import PostgresStore
 
 if TYPE_CHECKING:
@@ -69,8 +68,8 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
         checkpoint table (`"name"` or `"schema.name"`, folded to lower case as spinekit's
         unquoted name was; default `<table_prefix>checkpoints`, i.e. `spine_checkpoints`).
         `namespace` isolates stores sharing the tables; `schema` and `table_prefix` place
-        them. `pooler="transaction"` disables
-        server-side prepared statements (PgBouncer in transaction mode and the like).
+        them. `pooler="transaction"` disables server-side prepared statements (PgBouncer in
+        transaction mode and the like).
         """
         super().__init__()
         options = parse_options(
@@ -145,7 +144,7 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
         updated_at: datetime | None = None,
     ) -> None:
         params = self._params(session_id, tenant_id, raw, ttl, updated_at)
-        await self._change(self._q.put, params)
+        await self._fetch(self._q.put, params, retry=False)
 
     async def _write_if(
         self,
@@ -161,36 +160,21 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
         # (READ COMMITTED re-checks its WHERE on the newest row version).
         query = self._q.put_new if expected == 0 else self._q.put_cas
         params = self._params(session_id, tenant_id, raw, ttl, updated_at)
-        rows = await self._change(query, {**params, "expected": expected})
+        rows = await self._fetch(query, {**params, "expected": expected}, retry=False)
         return int(rows[0][0]) if rows else None
 
     def _params(
-        self,
-        session_id: str,
-        tenant_id: str | None,
-        raw: str,
-        ttl: float | None,
-        updated_at: datetime | None = None,
+        self, sid: str, tenant: str | None, raw: str, ttl: float | None, at: datetime | None
     ) -> dict[str, Any]:
+        now = utc_now() if at is None else at
         return {
             "ns": self.namespace,
-            "sid": session_id,
-            "tenant": tenant_id,
+            "sid": sid,
+            "tenant": tenant,
             "state": raw,
-            "now": utc_now() if updated_at is None else updated_at,
+            "now": now,
             "ttl": ttl,
         }
-
-    async def _change(self, query: bytes, params: dict[str, Any]) -> list[Any]:
-        """The rows one write statement returns; never retried (it may have committed)."""
-        prepare = self._db.prepare
-
-        async def run(conn: AsyncConnection[Any]) -> list[Any]:
-            async with single(conn):
-                cur = await conn.execute(query, params, prepare=prepare)
-                return await cur.fetchall()
-
-        return await self._db.run(run, retry=False)
 
     async def _remove(self, session_id: str) -> None:
         await self._one(self._q.delete, (self.namespace, session_id), fetch=False)
@@ -202,26 +186,15 @@ class PostgresCheckpoint(PostgresStore, CheckpointStoreBase):
     async def _scan(self, tenant_id: str | None, after: str | None, n: int) -> list[ScanRow]:
         params = {"ns": self.namespace, "tenant": tenant_id, "after": after or "", "limit": n}
         query = self._q.list if tenant_id is None else self._q.list_tenant
-        rows = await self._fetch(query, params)
-        return [(sid, t, updated.astimezone(UTC), int(rev)) for sid, t, updated, rev in rows]
+        return scan_rows(await self._fetch(query, params))
 
     async def _export(self, tenant_id: str | None, after: str | None, n: int) -> list[ExportRow]:
         params = {"ns": self.namespace, "tenant": tenant_id, "after": after or "", "limit": n}
         query = self._q.export if tenant_id is None else self._q.export_tenant
-        rows = await self._fetch(query, params)
-        return [
-            (
-                sid,
-                tenant,
-                updated.astimezone(UTC),
-                int(rev),
-                str(state),
-                None if expires is None else expires.astimezone(UTC),
-            )
-            for sid, tenant, updated, rev, state, expires in rows
-        ]
+        return export_rows(await self._fetch(query, params))
 
     async def _prune(self, before: datetime) -> int:
-        rows = await self._change(self._q.prune, {"ns": self.namespace, "before": before})
+        params = {"ns": self.namespace, "before": before}
+        rows = await self._fetch(self._q.prune, params, retry=False)
         # Expired rows go too (they already read as missing); count only the stale ones.
         return sum(1 for (stale,) in rows if stale)
