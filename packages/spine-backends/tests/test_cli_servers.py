@@ -79,4 +79,6 @@ def test_bench_quick_checkpoints_beside_the_raw_floors(
         for op in ("put", "get", "cas_put"):
             assert cp["ops"][op]["ratio_p50"] > 0, (backend, op)
     names = [c["name"] for c in data["checks"]]
-    assert "redis checkpoint get overhead vs raw (p50)" in names
+    for backend in ("redis", "postgres", "sqlite"):
+        assert f"{backend} checkpoint put+get overhead vs user floor (p50)" in names
+        assert floors[backend]["ops"]["put"]["ratio_user_p50"] > 0, backend
