@@ -97,7 +97,8 @@ async def test_namespaces_on_different_slots_all_work(redis_cluster_url: str, ns
 
 def _owner(cluster: RedisCluster, key: str) -> int:
     """Index in `cluster.nodes` of the master now serving `key`."""
-    with redis.Redis.from_url(cluster.url, socket_timeout=2) as client:
+    seed = next(node for node in cluster.nodes if node.running)  # `cluster.url` may be down
+    with redis.Redis(port=seed.port, socket_timeout=2) as client:
         number = int(client.execute_command("CLUSTER", "KEYSLOT", key))
     for i, node in enumerate(cluster.nodes):
         if not node.running:
