@@ -97,7 +97,8 @@ async def test_namespaces_on_different_slots_all_work(redis_cluster_url: str, ns
 
 def _owner(cluster: RedisCluster, key: str) -> int:
     """Index in `cluster.nodes` of the master now serving `key`."""
-    with redis.Redis.from_url(cluster.url, socket_timeout=2) as client:
+    seed = next(node for node in cluster.nodes if node.running)  # `cluster.url` may be down
+    with redis.Redis(port=seed.port, socket_timeout=2) as client:
         number = int(client.execute_command("CLUSTER", "KEYSLOT", key))
     for i, node in enumerate(cluster.nodes):
         if not node.running:
@@ -114,6 +115,14 @@ def _owner(cluster: RedisCluster, key: str) -> int:
     raise AssertionError(f"no master serves slot {number}")
 
 
+def _failed_over(cluster: RedisCluster, key: str, victim: int) -> bool:
+    """Whether a running master other than node `victim` now serves `key`."""
+    try:
+        return _owner(cluster, key) != victim
+    except AssertionError:  # between the kill and the promotion no master serves the slot
+        return False
+
+
 async def test_stores_keep_working_after_a_master_fails_over(
     redis_cluster_url: str, nsc: str
 ) -> None:
@@ -126,9 +135,15 @@ async def test_stores_keep_working_after_a_master_fails_over(
     try:
         await checkpoint.put(State(session_id="a", step=1))
         await memory.save("before the failover", session_id="s")
-        victim = cluster.nodes[_owner(cluster, f"{{spine:{nsc}}}")]
+        key = f"{{spine:{nsc}}}"
+        index = _owner(cluster, key)
+        victim = cluster.nodes[index]
         victim.stop()  # like a crash: the process is gone
-        cluster.wait_until(lambda: cluster.healthy(), timeout=30)
+        # `healthy()` is still true right after the kill (the other nodes have not marked the
+        # master failed yet), so wait for the replica to own the slot: the retries below then
+        # cover only the client's topology refresh, which redis-py 8 paces (one per second).
+        cluster.wait_until(lambda: _failed_over(cluster, key, index), timeout=30)
+        cluster.wait_until(cluster.healthy, timeout=30)
 
         # Replication is asynchronous, so a write acknowledged just before the crash may be
         # lost; the stores must work again, on the same objects, with bounded retries.
