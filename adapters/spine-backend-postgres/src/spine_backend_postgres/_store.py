@@ -80,7 +80,8 @@ class PostgresStore(StoreBase):
     # -- helpers ------------------------------------------------------------------------------
     async def _one(self, query: bytes, params: Any, *, fetch: bool = True) -> Any:
         """The first row of a single statement (None without `fetch`); retried if lost."""
-        await self._ensure_ready()
+        if not self._ready:  # the base has opened the store before any hook runs
+            await self._ensure_ready()
         prepare = self._db.prepare
 
         async def run(conn: AsyncConnection[Any]) -> Any:
@@ -95,7 +96,8 @@ class PostgresStore(StoreBase):
 
         A write passes `retry=False`: it may have committed before the connection went.
         """
-        await self._ensure_ready()
+        if not self._ready:  # the base has opened the store before any hook runs
+            await self._ensure_ready()
         prepare = self._db.prepare
 
         async def run(conn: AsyncConnection[Any]) -> list[Any]:
@@ -107,7 +109,8 @@ class PostgresStore(StoreBase):
 
     async def _count(self, query: bytes, params: Any) -> int:
         """The rows a single statement changed; never retried (it may have committed)."""
-        await self._ensure_ready()
+        if not self._ready:  # the base has opened the store before any hook runs
+            await self._ensure_ready()
         prepare = self._db.prepare
 
         async def run(conn: AsyncConnection[Any]) -> int:

@@ -66,10 +66,6 @@ def _page(items: list[Any], ids: list[str], more: bool) -> ExportPage[Any]:
     return ExportPage(items=items, next_cursor=ids[-1] if more and ids else None)
 
 
-def _tenant_of(state: State) -> str | None:
-    return state.tenant_id
-
-
 class _Source:
     embedder_name: str | None = None
     dimension: int | None = None
