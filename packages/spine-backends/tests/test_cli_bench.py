@@ -82,6 +82,9 @@ def test_bench_quick_on_the_default_writes_json_and_png(spine, workdir: Path) ->
         assert row["save_many"]["records_per_s"] > 0
         assert {"p50_ms", "p95_ms"} <= set(row["search"])
         assert row["recall_at_10"] == 1.0  # SQLite searches exactly
+        assert row["load_seconds"] > 0
+        # Pages in use grew by at least the vectors themselves (float32 or wider).
+        assert row["footprint_bytes"] >= 500 * dimension * 4
         assert row["targets"] == []  # no target below 100k for an exact store
         assert mem["cleanup"] == "pruned 500 records"
     assert data["results"][0]["memory"]["clustered"]["embedder"] == "bench-clustered-v1-384-s7"
@@ -100,6 +103,7 @@ def test_bench_quick_on_the_default_writes_json_and_png(spine, workdir: Path) ->
     assert "clustered corpus (384-d)" in result.out
     assert "HashEmbedder" in result.out
     assert "targets met" in result.out
+    assert "load time, storage grown: 500:" in result.out
 
 
 def test_bench_json_to_stdout_and_named_targets(spine, workdir: Path) -> None:

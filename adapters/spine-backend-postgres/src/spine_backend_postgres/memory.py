@@ -598,6 +598,17 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         rows = await self._fetch(self._statements.export, params)
         return [(_record(r), [float(x) for x in r[5]]) for r in rows]
 
+    async def _footprint(self) -> int | None:
+        """Bytes the vector table and its indexes take on disk now, for `spine bench`.
+
+        The table is shared by the namespaces of one dimension: this is the whole table's.
+        """
+        if not await self._holds_data():  # no claim yet: nothing stored
+            return 0
+        name = f'"{self.schema}"."{self._table_name(self._bound)}"'
+        rows = await self._fetch(b"SELECT pg_total_relation_size(to_regclass(%s))", (name,))
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
+
     async def _drop_namespace(self) -> None:
         """Delete the namespace: every record and its `memory_meta` row (for `spine check`).
 

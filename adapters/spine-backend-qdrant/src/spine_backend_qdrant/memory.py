@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from os import PathLike, fspath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import SecretStr
@@ -566,6 +568,13 @@ class QdrantMemory(MemoryStoreBase):
         records.sort(key=lambda r: (r.ts, r.id))
         return records[-limit:]
 
+    async def _footprint(self) -> int | None:
+        """Bytes the on-disk directory holds now, for `spine bench`; None in memory, on a server."""
+        location = self._where.location
+        if self._where.mode != "disk" or location is None:
+            return None
+        return await asyncio.to_thread(_directory_size, Path(location))
+
     async def _drop_namespace(self) -> None:
         """Delete the namespace's collection, records and recorded embedder (for `spine check`).
 
@@ -698,3 +707,7 @@ def _capabilities_for(store: QdrantMemory) -> MemoryCapabilities:
         encryption=server and store._where.https,
         details=details,
     )
+
+
+def _directory_size(root: Path) -> int:
+    return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())

@@ -704,6 +704,21 @@ class RedisMemory(MemoryStoreBase):
             out.append((score, rid, None if metadata is None else json.loads(as_text(metadata))))
         return out
 
+    async def _footprint(self) -> int | None:
+        """Bytes of memory the server uses now (INFO used_memory), for `spine bench`.
+
+        Server-wide: the bench counts the growth over the store's own writes. None on a
+        cluster, where the figure would be one node's.
+        """
+        await self._ensure_ready()
+
+        async def used(client: Any) -> Any:
+            return None if is_cluster(client) else await client.info("memory")
+
+        info = await self._conn.run(used)
+        value = info.get("used_memory") if isinstance(info, dict) else None
+        return value if isinstance(value, int) else None
+
     async def _drop_namespace(self) -> None:
         """Delete the namespace: every record and its meta hash (for `spine check`).
 

@@ -276,6 +276,13 @@ class _Engine:
         row: Row | None = self.conn.execute(_GET, (self.namespace, record_id)).fetchone()
         return row
 
+    def used_bytes(self) -> int:
+        """Pages in use (free pages left out) times the page size."""
+        pages = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        free = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
+        size = self.conn.execute("PRAGMA page_size").fetchone()[0]
+        return int((pages - free) * size)
+
     def load(self, session_id: str, limit: int) -> list[Row]:
         rows: list[Row] = self.conn.execute(_LOAD, (self.namespace, session_id, limit)).fetchall()
         rows.reverse()
@@ -508,6 +515,11 @@ class SQLiteMemory(SQLiteStoreMixin, MemoryStoreBase):
 
     async def _prune(self, session_id: str | None, before: float | None) -> int:
         return await self._runner.call(self._runner.engine.prune, session_id, before)
+
+    async def _footprint(self) -> int | None:
+        """Bytes of the database's pages in use now (free pages left out), for `spine bench`."""
+        await self._ensure_ready()
+        return await self._runner.call(self._runner.engine.used_bytes)
 
     async def _drop_namespace(self) -> None:
         """Delete the namespace: every record and its recorded embedder (for `spine check`).

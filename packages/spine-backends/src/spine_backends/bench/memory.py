@@ -1,9 +1,10 @@
-"""Memory workload: save latency, `save_many` throughput, search latency and recall@10.
+"""Memory workload: save latency, `save_many` throughput, load time, storage, search, recall@10.
 
 The store grows through the requested sizes (10k, then 100k): at each size it is measured
 as it stands, with the corpus's queries for that size. Recall@10 is against exact search over
 the same embeddings (numpy brute force); a hit counts when its exact score reaches the 10th
-best exact score, so ties in the ground truth do not penalize a store.
+best exact score, so ties in the ground truth do not penalize a store. Storage is what the
+store's private `_footprint()` hook reports (file, table or server memory) grown by its writes.
 """
 
 from __future__ import annotations
@@ -108,6 +109,18 @@ async def _floor_add(floor: Any, corpus: Corpus, start: int, end: int, batch: in
     return time.perf_counter() - began
 
 
+async def _footprint(store: Any) -> int | None:
+    """Bytes the store's storage holds now (its private `_footprint` hook), or None."""
+    probe = getattr(store, "_footprint", None)
+    if not callable(probe):
+        return None
+    try:
+        value = await probe()
+    except Exception:  # a figure for the report only: never stop the measurement
+        return None
+    return value if isinstance(value, int) else None
+
+
 def recall_at_k(
     corpus: Corpus,
     query: npt.NDArray[np.float32],
@@ -161,6 +174,10 @@ async def run_memory(
         result["version"] = described.version
     ids: list[str] = []
     index: dict[str, int] = {}
+    # Load time and storage growth add up over the sizes, counting the store's own writes
+    # only (the raw floor writes between them, possibly to the same server).
+    load_seconds = 0.0
+    grown: int | None = 0
     floor = load_vector_floor(target, result["backend"], caps.details) if caps.save_many else None
     if floor is not None:
         try:
@@ -176,6 +193,7 @@ async def run_memory(
             singles = min(repeat, size - have)
             save_times = []
             progress.stage(f"{result['backend']}: saving {have:,} → {size:,} records")
+            before = await _footprint(store)
             for i in range(have, have + singles):
                 start = time.perf_counter()
                 record = await store.save(corpus.texts[i], session_id=session, metadata={"i": i})
@@ -193,6 +211,11 @@ async def run_memory(
                     )
                 )
                 bulk_seconds = time.perf_counter() - start
+            load_seconds += sum(save_times) + bulk_seconds
+            after = await _footprint(store)
+            grown = (
+                None if grown is None or before is None or after is None else grown + after - before
+            )
             raw_rate = None
             if floor is not None and bulk:
                 # The same vectors into the floor's own set, grown alongside the store's.
@@ -223,6 +246,8 @@ async def run_memory(
                     }
                     if bulk
                     else None,
+                    "load_seconds": load_seconds,
+                    "footprint_bytes": grown,
                     "search": summarize(search_times),
                     "recall_at_10": sum(recalls) / len(recalls),
                 }

@@ -251,6 +251,16 @@ def _table(title: str, columns: list[str]) -> Any:
     return table
 
 
+def _bytes(n: int) -> str:
+    """1536 -> '1.5 KiB'."""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(size) < 1024 or unit == "GiB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
 def _render(result: dict[str, Any], ui: UI) -> None:
     from rich.text import Text
 
@@ -372,6 +382,17 @@ def _render(result: dict[str, Any], ui: UI) -> None:
                 )
                 out.print(
                     Text(f"raw ingest floor (the vectors alone, same index): {rates}"),
+                    soft_wrap=True,
+                )
+            loads = [
+                f"{row['size']:,}: {row['load_seconds']:,.0f} s"
+                + (f", {_bytes(row['footprint_bytes'])}" if row.get("footprint_bytes") else "")
+                for row in mem["sizes"]
+                if row.get("load_seconds") is not None
+            ]
+            if loads:
+                out.print(
+                    Text(f"load time, storage grown: {'; '.join(loads)}", style="dim"),
                     soft_wrap=True,
                 )
             details = _index_details(mem)
