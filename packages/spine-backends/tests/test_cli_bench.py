@@ -4,6 +4,7 @@ Timings are never asserted."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import struct
 import sys
@@ -150,6 +151,11 @@ def test_bench_rejects_bad_sizes(spine) -> None:
 def test_parse_sizes() -> None:
     assert parse_sizes("10000,100k") == (10_000, 100_000)
     assert parse_sizes("5k, 1k,5000") == (1000, 5000)
+    assert parse_sizes("1M,20K") == (20_000, 1_000_000)  # as issue 12 writes it
+    assert parse_sizes("1.5m") == (1_500_000,)
+    for bad in ("1.5", "x", "1e6", "0.0001k", "-1k", "1g"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_sizes(bad)
 
 
 def test_percentiles() -> None:

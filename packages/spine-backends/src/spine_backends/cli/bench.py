@@ -17,16 +17,28 @@ TIMES = "\u00d7"  # the multiplication sign, for ratios
 __all__ = ["add_parser", "parse_sizes"]
 
 
+_SIZE_SUFFIXES = {"k": 1_000, "m": 1_000_000}
+
+
+def _scaled(number: str, factor: int) -> int:
+    """'1.5' x 1,000,000 → 1,500,000; a fraction of a record is not a size."""
+    value = float(number) * factor
+    if factor == 1 or not value.is_integer():
+        raise ValueError(number)
+    return int(value)
+
+
 def parse_sizes(text: str) -> tuple[int, ...]:
-    """'10000,100k' → (10000, 100000)."""
+    """'10000,100k,1M' → (10000, 100000, 1000000); '1.5M' works too."""
     sizes = []
     for part in text.split(","):
         part = part.strip().lower()
         if not part:
             continue
-        factor = 1000 if part.endswith("k") else 1
+        factor = _SIZE_SUFFIXES.get(part[-1:], 1)
+        number = part[:-1] if part[-1:] in _SIZE_SUFFIXES else part
         try:
-            value = int(part.removesuffix("k")) * factor
+            value = int(number) * factor if number.isdigit() else _scaled(number, factor)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a size: {part!r}") from None
         if value <= 0:
@@ -69,7 +81,7 @@ def add_parser(subparsers: Any) -> None:
         "--sizes",
         type=parse_sizes,
         metavar="N,N",
-        help="memory corpus sizes (default 10000,100000; with --quick 500); '10k' works",
+        help="memory corpus sizes (default 10000,100000; with --quick 500); '10k', '1M' work",
     )
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes and few repeats (seconds, for smoke tests)"
