@@ -171,6 +171,9 @@ def test_bad_connection_options_are_config_errors(bad: dict[str, Any]) -> None:
         {"hnsw_m": 1},
         {"hnsw_ef_construction": 8},
         {"iterative_scan": "sideways"},
+        {"ingest_connections": 0},
+        {"ingest_connections": 11},  # more than pool_max_size (10)
+        {"ingest_connections": 3, "pool_max_size": 2},
     ],
 )
 def test_bad_search_options_are_config_errors(bad: dict[str, Any]) -> None:
@@ -642,6 +645,58 @@ async def test_scores_are_cosine_similarity(
         assert hit.score == pytest.approx(sum(a * b for a, b in zip(q, v, strict=True)), abs=1e-5)
         assert -1.0 <= hit.score <= 1.0
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+async def test_save_many_in_chunks_on_two_connections(pg_url: str, schema_on: SchemaOn) -> None:
+    """1,200 records: chunks of 500 in their own transactions, two at once, in input order."""
+    schema = schema_on(pg_url)
+    url = f"{pg_url}?ingest_connections=3"
+    async with PgVectorMemory.from_url(url, schema=schema, embedder=HashEmbedder(16)) as memory:
+        assert memory.ingest_connections == 3
+        assert "3 at once" in memory.capabilities.details["ingest"]
+        memory._insert_lanes = 2
+        sizes: list[int] = []
+        real = memory._insert
+
+        async def counted(records: list[Any], **kw: Any) -> None:
+            sizes.append(len(records))
+            await real(records, **kw)
+
+        memory._insert = counted  # type: ignore[method-assign]
+        items = [MemoryItem(content=f"chunked {i}", session_id="s") for i in range(1200)]
+        saved = await memory.save_many(items)
+        assert sorted(sizes) == [200, 500, 500]
+        assert [r.content for r in saved] == [i.content for i in items]
+        loaded = await memory.load("s", limit=2000)
+        assert sorted(r.id for r in loaded) == sorted(r.id for r in saved)
+
+
+async def test_a_chunk_the_server_refuses_leaves_nothing_behind(
+    pg_url: str, schema_on: SchemaOn
+) -> None:
+    """The other lanes' committed chunks are deleted again before the server's error is raised."""
+    schema = schema_on(pg_url)
+    async with PgVectorMemory.from_url(pg_url, schema=schema, embedder=HashEmbedder(16)) as memory:
+        await memory.save("kept", session_id="s")
+        real = memory._insert
+        calls = 0
+
+        async def second_refused(records: list[Any], **kw: Any) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                records[-1].metadata_json = "{not json"  # the server refuses the jsonb cast
+            await real(records, **kw)
+
+        memory._insert = second_refused  # type: ignore[method-assign]
+        items = [MemoryItem(content=f"doomed {i}", session_id="s") for i in range(1200)]
+        with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+            await memory.save_many(items)
+        assert calls >= 2
+        assert [r.content for r in await memory.load("s", limit=2000)] == ["kept"]
+        del memory._insert
+        await memory.save_many(items[:600])
+        assert len(await memory.load("s", limit=2000)) == 601
 
 
 async def test_one_table_per_dimension(pg_url: str, schema_on: SchemaOn) -> None:

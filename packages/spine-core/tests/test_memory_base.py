@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 import pytest
@@ -145,3 +146,96 @@ async def test_advertised_operation_without_its_hook_is_unsupported() -> None:
 
     with pytest.raises(UnsupportedCapability):
         await Dishonest().get("x")
+
+
+# -- the chunked write path ---------------------------------------------------------------------
+
+
+class Chunked(InMemoryVectorMemory):
+    """Writes in chunks of 3 over 2 lanes; chunk number `fail_at` raises after writing one row."""
+
+    _insert_chunk = 3
+    _insert_lanes = 2
+
+    def __init__(self, fail_at: int = 0, discard_fails: bool = False) -> None:
+        super().__init__()
+        self.fail_at = fail_at
+        self.discard_fails = discard_fails
+        self.calls = 0
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.discarded: list[str] | None = None
+
+    async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
+        self.calls += 1
+        call = self.calls
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.001)
+            if call == self.fail_at:
+                await super()._insert(records[:1], replace=replace)
+                raise RuntimeError("chunk refused")
+            await super()._insert(records, replace=replace)
+        finally:
+            self.in_flight -= 1
+
+    async def _discard(self, ids: list[str]) -> None:
+        self.discarded = ids
+        if self.discard_fails:
+            raise ConnectionError("server gone")
+        for rid in ids:
+            self._rows.pop(rid, None)
+
+
+async def test_chunks_run_over_lanes_and_keep_input_order() -> None:
+    store = Chunked()
+    saved = await store.save_many([f"text {i}" for i in range(10)])
+    assert [r.content for r in saved] == [f"text {i}" for i in range(10)]
+    assert store.calls == 4  # 3 + 3 + 3 + 1
+    assert store.most_in_flight == 2
+    assert len(store._rows) == 10
+
+
+async def test_a_failed_chunk_discards_every_id_of_the_call() -> None:
+    store = Chunked(fail_at=2)
+    kept = await store.save("kept")
+    with pytest.raises(RuntimeError, match="chunk refused") as caught:
+        await store.save_many([f"text {i}" for i in range(10)])
+    assert not getattr(caught.value, "__notes__", None)
+    assert store.discarded is not None
+    assert len(store.discarded) == 10
+    assert list(store._rows) == [kept.id]
+
+
+async def test_a_failed_discard_is_noted_on_the_original_error() -> None:
+    store = Chunked(fail_at=2, discard_fails=True)
+    with pytest.raises(RuntimeError, match="chunk refused") as caught:
+        await store.save_many([f"text {i}" for i in range(10)])
+    notes = getattr(caught.value, "__notes__", [])
+    assert any("some of its 10 records may remain" in n and "ConnectionError" in n for n in notes)
+
+
+async def test_a_failed_restore_discards_nothing_and_a_rerun_completes_it() -> None:
+    source = InMemoryVectorMemory()
+    await source.save_many([f"text {i}" for i in range(10)])
+    records = (await source.export_records()).items
+    store = Chunked(fail_at=2)
+    with pytest.raises(RuntimeError, match="chunk refused"):
+        await store.restore_records(records)
+    assert store.discarded is None
+    store.fail_at = 0
+    await store.restore_records(records)
+    assert sorted(store._rows) == sorted(r.id for r in records)
+
+
+async def test_without_chunks_insert_is_called_once_as_before() -> None:
+    calls: list[tuple[int, dict[str, Any]]] = []
+
+    class OneCall(InMemoryVectorMemory):
+        async def _insert(self, records: list[PreparedRecord], **kw: Any) -> None:
+            calls.append((len(records), kw))
+            await super()._insert(records, **kw)
+
+    await OneCall().save_many([f"text {i}" for i in range(50)])
+    assert calls == [(50, {})]

@@ -285,6 +285,20 @@ class SaveManyNotAtomic(InMemoryVectorMemory):
         return out
 
 
+class DiscardIsNoop(InMemoryVectorMemory):
+    """Writes save_many in chunks over two lanes, but a failed one deletes nothing."""
+
+    _insert_chunk = 4
+    _insert_lanes = 2
+
+    async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
+        await asyncio.sleep(0)  # let the lanes interleave
+        await super()._insert(records, replace=replace)
+
+    async def _discard(self, ids: list[str]) -> None:
+        pass
+
+
 class ReturnsStoredRecord(InMemoryVectorMemory):
     """Hands out the stored record itself: mutating its metadata mutates the store."""
 
@@ -411,6 +425,7 @@ CATALOGUE: list[Broken] = [
     _b(DistanceScores, "search_exact_text_first", "scores_are_cosine", level="none"),
     _b(IgnoresK, "search_scores_valid", level="none"),
     _b(SaveManyNotAtomic, "save_many_all_or_nothing", level="standard"),
+    _b(DiscardIsNoop, "save_many_failed_chunk_leaves_nothing", level="standard"),
     _b(ReturnsStoredRecord, "records_are_copies", "get_returns_record", level="validated"),
     _b(BoolEqualsOneFilter, "filter_equality_types", level="standard"),
     _b(ForgetIsNoop, "forget_removes", level="standard"),

@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_EF_SEARCH",
     "DEFAULT_HNSW_EF_CONSTRUCTION",
     "DEFAULT_HNSW_M",
+    "DEFAULT_INGEST_CONNECTIONS",
     "ConnectOptions",
     "IterativeScan",
     "PgVectorOptions",
@@ -36,6 +37,9 @@ IterativeScan = Literal["relaxed_order", "strict_order", "off"]
 DEFAULT_EF_SEARCH = 200
 DEFAULT_HNSW_M = 16
 DEFAULT_HNSW_EF_CONSTRUCTION = 64
+# Each HNSW insert is done by the server backend of the connection that sends it: a second
+# connection puts a second core to work on a save_many (measured: see README "Ingest").
+DEFAULT_INGEST_CONNECTIONS = 2
 
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 # validate_identifier raises ConfigError with the naming rule (passed through by pydantic);
@@ -121,6 +125,17 @@ class PgVectorOptions(_PlaceOptions):
     max_scan_tuples: int | None = Field(default=None, ge=1, le=2**31 - 1)
     hnsw_m: int = Field(default=DEFAULT_HNSW_M, ge=2, le=100)
     hnsw_ef_construction: int = Field(default=DEFAULT_HNSW_EF_CONSTRUCTION, ge=4, le=1000)
+    ingest_connections: PositiveInt = DEFAULT_INGEST_CONNECTIONS
+    """Chunks of one `save_many` written at once, each on its own connection."""
+
+    @model_validator(mode="after")
+    def _ingest(self) -> Self:
+        if self.ingest_connections > self.pool_max_size:
+            raise ValueError(
+                f"ingest_connections ({self.ingest_connections}) exceeds pool_max_size "
+                f"({self.pool_max_size})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _graph(self) -> Self:

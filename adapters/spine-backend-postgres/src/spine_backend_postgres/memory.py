@@ -27,6 +27,7 @@ from ._options import (
     DEFAULT_EF_SEARCH,
     DEFAULT_HNSW_EF_CONSTRUCTION,
     DEFAULT_HNSW_M,
+    DEFAULT_INGEST_CONNECTIONS,
     IterativeScan,
     PgVectorOptions,
     PoolerMode,
@@ -47,6 +48,10 @@ HNSW_MAX_DIMENSION = 2000
 # metadata_text is the caller's JSON exactly (jsonb would reorder keys and rewrite numbers:
 # 1e300 or 1e16 would come back as ints, -0.0 as 0); the jsonb column serves filters only.
 _COLUMNS = "r.id, r.content, r.session_id, r.metadata_text, r.ts"
+
+# Records per transaction of a save_many: each row is an HNSW insert (~1-2 ms of server time
+# at 384-d), so a chunk stays well within command_timeout while the other lanes write theirs.
+_INGEST_CHUNK = 500
 
 
 def _meta_v1(n: Names) -> list[Composed]:
@@ -169,6 +174,7 @@ class _Queries:
         )
         self.get = q(f"SELECT {_COLUMNS} FROM {{t}} AS r WHERE r.namespace = %s AND r.id = %s")
         self.forget = q("DELETE FROM {t} WHERE namespace = %s AND id = %s")
+        self.discard = q("DELETE FROM {t} WHERE namespace = %s AND id = ANY(%s)")
         self.prune = q(
             "DELETE FROM {t} WHERE namespace = %(ns)s"
             " AND (%(sid)s::text IS NULL OR session_id = %(sid)s::text)"
@@ -221,6 +227,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         max_scan_tuples: int | None = None,
         hnsw_m: int = DEFAULT_HNSW_M,
         hnsw_ef_construction: int = DEFAULT_HNSW_EF_CONSTRUCTION,
+        ingest_connections: int = DEFAULT_INGEST_CONNECTIONS,
         pooler: PoolerMode = "session",
         pool_min_size: int = 1,
         pool_max_size: int = 10,
@@ -237,8 +244,9 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         list per search: higher is better recall, slower. `iterative_scan` (pgvector ≥ 0.8)
         keeps scanning the index until filtered searches find `k` results;
         `max_scan_tuples` bounds that scan. `hnsw_m` and `hnsw_ef_construction` shape the
-        index, and apply when the vector table is first created. The other options are as
-        for `PostgresCheckpoint`.
+        index, and apply when the vector table is first created. `ingest_connections`
+        (1..`pool_max_size`) is how many chunks of a `save_many` are written at once, each
+        on its own connection. The other options are as for `PostgresCheckpoint`.
         """
         options = parse_options(
             PgVectorOptions,
@@ -253,6 +261,7 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
                 "max_scan_tuples": max_scan_tuples,
                 "hnsw_m": hnsw_m,
                 "hnsw_ef_construction": hnsw_ef_construction,
+                "ingest_connections": ingest_connections,
                 "pooler": pooler,
                 "pool_min_size": pool_min_size,
                 "pool_max_size": pool_max_size,
@@ -273,6 +282,9 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         self.max_scan_tuples = options.max_scan_tuples
         self.hnsw_m = options.hnsw_m
         self.hnsw_ef_construction = options.hnsw_ef_construction
+        self.ingest_connections = options.ingest_connections
+        self._insert_chunk = _INGEST_CHUNK
+        self._insert_lanes = options.ingest_connections
         self._connect(dsn, pool, options)
         self._options = options
         self._names = Names(self.schema, self.table_prefix)
@@ -310,6 +322,8 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
                 "distance": "cosine",
                 "hnsw.m": self.hnsw_m,
                 "hnsw.ef_construction": self.hnsw_ef_construction,
+                "ingest": f"save_many in transactions of {_INGEST_CHUNK} rows, "
+                f"{self.ingest_connections} at once; a failed one deletes the others' rows",
                 "hnsw.ef_search": self.ef_search,
                 "hnsw.iterative_scan": self.iterative_scan,
                 "hnsw.max_scan_tuples": self.max_scan_tuples,
@@ -497,7 +511,11 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
 
     # -- writes ---------------------------------------------------------------------------------
     async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
-        # One transaction (pipelined): all or nothing.
+        """Write one chunk (at most `_INGEST_CHUNK` records) in one pipelined transaction.
+
+        The base runs `ingest_connections` chunks at once and, when one fails, deletes the
+        records of the whole `save_many` again (`_discard`).
+        """
         q = self._statements
         statement = q.upsert if replace else q.insert
         ns, prepare = self.namespace, self._db.prepare
@@ -534,6 +552,11 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
         # Ids are minted before the first attempt, so a retry after a lost commit is harmless.
         # A batch gets command_timeout per 500 rows (each row updates the HNSW index).
         await self._db.run(write, limit=self._db.options.command_timeout * max(1, len(rows) / 500))
+
+    async def _discard(self, ids: list[str]) -> None:
+        """Delete the rows of a save_many that failed part-way (one statement)."""
+        # Deleting known ids is idempotent: retried if the connection is lost.
+        await self._one(self._statements.discard, (self.namespace, ids), fetch=False)
 
     async def _forget(self, record_id: str) -> bool:
         return bool(await self._count(self._statements.forget, (self.namespace, record_id)))

@@ -19,11 +19,13 @@ from spine_core.spi import (
     MemoryRecord,
     MemoryStoreBase,
     PreparedRecord,
+    RecordExport,
     Topology,
     matches_filter,
     parse_options,
     query_options,
     to_epoch_us,
+    validate_items,
 )
 
 from ._edge import Engine, EngineOption, resolve_engine
@@ -173,6 +175,7 @@ class QdrantMemory(MemoryStoreBase):
         self.hnsw_m = options.hnsw_m
         self.ef_construct = options.ef_construct
         self.batch_size = options.batch_size
+        self._insert_chunk = self.batch_size  # one chunk at a time (`_insert_lanes` 1)
         self.indexed_metadata = options.indexed_metadata
         self._timeout = options.timeout
         self._prefer_grpc = options.prefer_grpc
@@ -381,76 +384,59 @@ class QdrantMemory(MemoryStoreBase):
             await self._call(_index_op(name, field, schema))
 
     # -- writes ------------------------------------------------------------------------------
-    async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
-        """Upsert records in batches of `batch_size` points, all or none.
+    async def restore_records(
+        self, records: Sequence[RecordExport | MemoryRecord], *, reembed: bool = False
+    ) -> list[MemoryRecord]:
+        """Write records back keeping their ids (UUIDs only: Qdrant's point ids)."""
+        # Refused before the base writes any chunk (it validates everything else).
+        foreign = [
+            r.id
+            for r in validate_items(records)
+            if isinstance(r, MemoryRecord) and not _canonical_uuid(r.id)
+        ]
+        if foreign:
+            raise InvalidInput(
+                f"QdrantMemory keeps records under UUID point ids; {len(foreign)} record(s) "
+                f"to restore have other ids (e.g. {foreign[0]!r:.60})"
+            )
+        return await super().restore_records(records, reembed=reembed)
 
-        Qdrant has no multi-request transaction: when a batch fails, the points of the batches
-        already written are deleted again before the error propagates, so `save_many` leaves
-        nothing behind (unless that delete fails too: the server is gone, and the error says
-        which records may remain). An upsert replaces a point of the same id, which is what a
-        restore (`replace`) asks; a failed restore takes back only the points it created, so
-        records that existed before keep a version (the old or the restored one).
+    async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
+        """Upsert one chunk of at most `batch_size` points (`_insert_chunk`).
+
+        Qdrant has no multi-request transaction: when a chunk of a `save_many` fails, the base
+        deletes the points of the call again (`_discard`) before the error propagates, so it
+        leaves nothing behind (unless that delete fails too: the server is gone, and the error
+        says which records may remain). An upsert replaces a point of the same id, which is
+        what a restore (`replace`) asks; a failed restore keeps what it wrote (every record
+        has a version, the old or the restored one), and restoring again completes it.
         """
         from qdrant_client import models
 
         name = self.collection
-        written: list[str] = []
-        if replace:
-            foreign = [p.id for p in records if not _canonical_uuid(p.id)]
-            if foreign:
-                raise InvalidInput(
-                    f"QdrantMemory keeps records under UUID point ids; {len(foreign)} record(s) "
-                    f"to restore have other ids (e.g. {foreign[0]!r:.60})"
-                )
-            ids = [p.id for p in records]
-            existing = await self._call(
-                lambda c: c.retrieve(name, ids=ids, with_payload=False, with_vectors=False)
+        points = [
+            models.PointStruct(
+                id=p.id,
+                vector=p.vector,
+                payload=encode_payload(
+                    content=p.content,
+                    session_id=p.session_id,
+                    ts=p.ts,
+                    metadata=p.metadata,
+                    metadata_json=p.metadata_json,
+                ),
             )
-            # Never taken back on failure: they held data before this call.
-            kept = {str(point.id) for point in existing}
-            records_new = [p for p in records if p.id not in kept]
-        else:
-            records_new = records
-        new_ids = {p.id for p in records_new}
-        for start in range(0, len(records), self.batch_size):
-            batch = records[start : start + self.batch_size]
-            points = [
-                models.PointStruct(
-                    id=p.id,
-                    vector=p.vector,
-                    payload=encode_payload(
-                        content=p.content,
-                        session_id=p.session_id,
-                        ts=p.ts,
-                        metadata=p.metadata,
-                        metadata_json=p.metadata_json,
-                    ),
-                )
-                for p in batch
-            ]
-            try:
-                await self._call(lambda c, points=points: c.upsert(name, points=points, wait=True))  # type: ignore[misc]
-            except BaseException as exc:
-                # The failed batch may be partly applied too: take back every id of the call.
-                undo = [i for i in written + [p.id for p in batch] if i in new_ids]
-                if undo:
-                    await self._undo(undo, exc)
-                raise
-            written += [p.id for p in batch]
+            for p in records
+        ]
+        await self._call(lambda c: c.upsert(name, points=points, wait=True))
 
-    async def _undo(self, ids: list[str], cause: BaseException) -> None:
-        """Delete the points of a save_many that failed part-way (best effort, reported)."""
+    async def _discard(self, ids: list[str]) -> None:
+        """Delete the points of a save_many that failed part-way."""
         from qdrant_client import models
 
         name = self.collection
         selector = models.PointIdsList(points=list(ids))
-        try:
-            await self._call(lambda c: c.delete(name, points_selector=selector, wait=True))
-        except Exception as undo_error:
-            cause.add_note(
-                f"QdrantMemory could not take back the {len(ids)} points of the failed batch "
-                f"({type(undo_error).__name__}); some of them may remain in {name!r}"
-            )
+        await self._call(lambda c: c.delete(name, points_selector=selector, wait=True))
 
     async def _forget(self, record_id: str) -> bool:
         from qdrant_client import models

@@ -20,8 +20,6 @@ content may be megabytes. Every write is one Lua script (see `_scripts`).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import math
 import operator
@@ -173,6 +171,10 @@ class RedisMemory(MemoryStoreBase):
         self.exact_session_limit = options.exact_session_limit
         self.scan_share = options.scan_share
         self.batch_size = options.batch_size
+        # `batch_size` records in flight at most, split over up to _INGEST_CONNECTIONS chunks.
+        chunk = max(_RECORDS_PER_CALL, math.ceil(self.batch_size / _INGEST_CONNECTIONS))
+        self._insert_chunk = chunk
+        self._insert_lanes = max(1, min(_INGEST_CONNECTIONS, self.batch_size // chunk))
         if client is not None and decodes_responses(client):
             raise ConfigError(
                 "RedisMemory needs a client with decode_responses=False: it reads binary "
@@ -319,56 +321,27 @@ class RedisMemory(MemoryStoreBase):
 
     # -- writes ------------------------------------------------------------------------------
     async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
-        """Store validated records, all or none: `batch_size` records in flight at most.
+        """Store one chunk of validated records (at most `_insert_chunk`, set from `batch_size`).
 
         Each script call writes `_RECORDS_PER_CALL` records atomically (short enough not to
-        stall the server for other clients); a retried batch rewrites the same ids, so a
+        stall the server for other clients); a retried chunk rewrites the same ids, so a
         retry never duplicates. The script replaces a record whose id exists (its session
-        and value counts too), which is what a restore (`replace`) needs. The `batch_size`
-        records in flight are split over up to `_INGEST_CONNECTIONS` round trips at once, so
-        the server works on one batch while the client packs the next (and no call waits
-        behind more than `batch_size` records, which keeps it within the per-call timeout).
-        When a batch fails for good, the records already written are deleted again before
-        the error is raised: `save_many` leaves nothing behind (unless the server is gone by
-        then too).
+        and value counts too), which is what a restore (`replace`) needs. The base keeps up
+        to `_INGEST_CONNECTIONS` chunks in flight (`_insert_lanes`), so the server works on
+        one while the client packs the next, and no call waits behind more than `batch_size`
+        records (which keeps it within the per-call timeout). When a chunk fails for good,
+        the base deletes the records of the call again (`_discard`) before raising.
         """
-        per_trip = max(_RECORDS_PER_CALL, math.ceil(self.batch_size / _INGEST_CONNECTIONS))
-        in_flight = max(1, min(_INGEST_CONNECTIONS, self.batch_size // per_trip))
-        batches = [records[start : start + per_trip] for start in range(0, len(records), per_trip)]
-        if len(batches) == 1:
-            await self._write_batch(batches[0])  # `save`: nothing written before it to undo
-            return
-        pending = iter(batches)
-
-        async def worker() -> None:
-            for batch in pending:
-                await self._write_batch(batch)
-
-        workers = [asyncio.ensure_future(worker()) for _ in range(min(in_flight, len(batches)))]
-        try:
-            await asyncio.gather(*workers)
-        except BaseException:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-            if not replace:
-                # A restore replaced records that existed before: deleting would lose them.
-                # It is idempotent instead, so running it again completes it.
-                await self._undo(records)
-            raise
-
-    async def _write_batch(self, batch: Sequence[PreparedRecord]) -> None:
         calls = [
-            self._save_args(batch[i : i + _RECORDS_PER_CALL])
-            for i in range(0, len(batch), _RECORDS_PER_CALL)
+            self._save_args(records[i : i + _RECORDS_PER_CALL])
+            for i in range(0, len(records), _RECORDS_PER_CALL)
         ]
         await self._conn.run(lambda c: self._save_calls(c, calls))
 
-    async def _undo(self, records: Sequence[PreparedRecord]) -> None:
-        """Delete what a failed `_insert` may have written (ids are new: nothing else goes)."""
-        with contextlib.suppress(Exception):  # the original error is the one to report
-            for start in range(0, len(records), self.batch_size):
-                await self._delete([r.id for r in records[start : start + self.batch_size]])
+    async def _discard(self, ids: list[str]) -> None:
+        """Delete what a failed `save_many` may have written (ids are new: nothing else goes)."""
+        for start in range(0, len(ids), self.batch_size):
+            await self._delete(ids[start : start + self.batch_size])
 
     async def _save_calls(self, client: Any, calls: list[tuple[Any, ...]]) -> None:
         from redis.exceptions import NoScriptError

@@ -538,7 +538,19 @@ class MemoryStoreBase(StoreBase):
     - optional, each behind its capability: `_lookup(id)`, `_forget(id)`,
       `_prune(session_id, before)`, `_export(after, n)`, and `filter` (passed to `_query`)
       — an operation the store does not advertise raises `UnsupportedCapability` here,
-      before any hook runs.
+      before any hook runs;
+    - optional, for chunked writes (below): `_discard(ids)`.
+
+    A store whose writes are not one transaction may have `save_many` and `restore_records`
+    write in chunks instead of one `_insert` call: it sets `_insert_chunk` (records per
+    `_insert` call) and `_insert_lanes` (calls in flight at once), and implements
+    `_discard(ids)`: delete these ids from the namespace (they were minted for the failed
+    call, so nothing else goes). When a chunk fails, the base cancels the others, waits for
+    them, calls `_discard` with every id of the call and re-raises the original error (with a
+    note that some records may remain when `_discard` fails too). A failed restore discards
+    nothing (its records may have existed before, and deleting them would lose them): what
+    it wrote stays, and restoring again completes it. With `_insert_chunk` None (the default)
+    every write is one `_insert` call, all or none.
 
     The vector dimension is the embedder's `dim` when it declares one, else learned from the
     first vector it returns. A store whose layout depends on the dimension (a recorded
@@ -557,6 +569,10 @@ class MemoryStoreBase(StoreBase):
     _embeds: ClassVar[bool] = True
     """False for a store that never compares vectors: records carry no vector and
     `_query` gets an empty one."""
+    _insert_chunk: int | None = None
+    """Records per `_insert` call of `save_many` and `restore_records`; None: one call."""
+    _insert_lanes: int = 1
+    """`_insert` calls in flight at once when writing in chunks."""
 
     def __init__(self, *, embedder: Embedder | None = None, namespace: str = "default") -> None:
         from ._validation import validate_namespace
@@ -590,7 +606,7 @@ class MemoryStoreBase(StoreBase):
         self._require("save_many")
         prepared = await self._prepare(items)
         if prepared:
-            await self._insert(prepared)
+            await self._insert_all(prepared)
         return [p.record() for p in prepared]
 
     async def search(
@@ -698,7 +714,9 @@ class MemoryStoreBase(StoreBase):
         Capability `export`. A `RecordExport`'s vector is used (checked and unit-normalized)
         when it has this store's dimension and `reembed` is False; otherwise the content is
         embedded. A record whose id exists is replaced, so restoring twice changes nothing.
-        All or none; `InvalidInput` (before anything is written) on a bad record.
+        `InvalidInput` (before anything is written) on a bad record. All or none, except on
+        a store that writes in chunks: there a restore failing part-way keeps what it wrote,
+        and restoring again completes it.
         """
         self._require("export")
         checked: list[tuple[str, str, str | None, dict[str, Any], str, float]] = []
@@ -745,7 +763,7 @@ class MemoryStoreBase(StoreBase):
                 checked, vectors, strict=True
             )
         ]
-        await self._insert(prepared, replace=True)
+        await self._insert_all(prepared, replace=True)
         return [p.record() for p in prepared]
 
     async def _restore_vectors(
@@ -772,14 +790,64 @@ class MemoryStoreBase(StoreBase):
             await self._bind(dimension)
         return [v for v in out if v is not None]
 
+    async def _insert_all(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
+        """Write `records` (never empty): one `_insert` call, or chunks over lanes."""
+        size = self._insert_chunk
+        if size is None:
+            if replace:
+                await self._insert(records, replace=True)
+            else:  # called as before chunking existed: a store's `_insert` may take no `replace`
+                await self._insert(records)
+            return
+        chunks = [records[start : start + size] for start in range(0, len(records), size)]
+        pending = iter(chunks)
+
+        async def lane() -> None:
+            # Lanes share one iterator: each takes the next chunk as soon as it is free.
+            for chunk in pending:
+                await self._insert(chunk, replace=replace)
+
+        lanes = [
+            asyncio.ensure_future(lane())
+            for _ in range(max(1, min(self._insert_lanes, len(chunks))))
+        ]
+        try:
+            await asyncio.gather(*lanes)
+        except BaseException as exc:
+            for task in lanes:
+                task.cancel()
+            # Wait for them: a chunk that commits while being cancelled is then discarded too.
+            await asyncio.gather(*lanes, return_exceptions=True)
+            if not replace:
+                await self._discard_quietly([r.id for r in records], exc)
+            raise
+
+    async def _discard_quietly(self, ids: list[str], cause: BaseException) -> None:
+        try:
+            await self._discard(ids)
+        except Exception as error:  # the original error is the one to report
+            cause.add_note(
+                f"{type(self).__name__} could not delete the records of the failed save_many "
+                f"({type(error).__name__}: {error}); some of its {len(ids)} records may remain "
+                f"in namespace {self.namespace!r}"
+            )
+
     # -- hooks: what a backend implements -------------------------------------------------------
     async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
         """Store validated, embedded records (never an empty list), all or none.
 
         With `replace` (restores), a record whose id exists is replaced, its vector too;
-        without it ids are fresh.
+        without it ids are fresh. On the chunked path (`_insert_chunk`) each call gets one
+        chunk, and several calls may run at once (`_insert_lanes`).
         """
         raise NotImplementedError
+
+    async def _discard(self, ids: list[str]) -> None:
+        """Delete these ids from the namespace, those that exist (for chunked writes).
+
+        The ids were minted for a `save_many` that failed part-way; nothing else goes.
+        """
+        raise NotImplementedError(f"{type(self).__name__} writes in chunks but has no _discard")
 
     async def _export(
         self, after: str | None, n: int

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from typing import Any
 
 from spine_core import InvalidInput, MemoryItem
 from spine_testing._check import check
 from spine_testing.checks.memory._shared import contents
 from spine_testing.context import CheckContext
-from spine_testing.expect import expect, expect_equal, expect_json_equal, expect_raises, short
+from spine_testing.expect import (
+    CheckSkipped,
+    expect,
+    expect_equal,
+    expect_json_equal,
+    expect_raises,
+    short,
+)
 
 
 @check("memory", "save_many")
@@ -93,3 +101,63 @@ async def save_many_needs_a_list(ctx: CheckContext) -> None:
         if token in h.record.content or h.record.content in ("content", "session_id")
     ]
     expect(not leaked, f"save_many of a dict wrote records: {short(leaked)}")
+
+
+class _PlantedFailure(Exception):
+    """The error the kit makes one chunk of a chunked `save_many` raise."""
+
+
+class _FailSecondChunk:
+    """Wraps a store's `_insert`: the 2nd call writes half its chunk, then raises."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.calls = 0
+        self.ids: list[str] = []
+
+    async def __call__(self, records: list[Any], **kw: Any) -> None:
+        self.calls += 1
+        self.ids += [r.id for r in records]
+        if self.calls == 2:
+            # Partly applied, as a chunk that fails mid-way (or loses its reply) may be.
+            await self.real(records[: len(records) // 2], **kw)
+            raise _PlantedFailure("the kit made the 2nd chunk fail")
+        await self.real(records, **kw)
+
+
+@check("memory", "save_many")
+async def save_many_failed_chunk_leaves_nothing(ctx: CheckContext) -> None:
+    """A save_many written in chunks whose 2nd chunk fails raises that error, leaving nothing."""
+    memory = await ctx.store()
+    chunk = getattr(memory, "_insert_chunk", None)
+    if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
+        raise CheckSkipped("the store writes a save_many in one _insert call (no chunks)")
+    # Small chunks keep the check fast; the flow under test does not depend on their size.
+    size = min(chunk, 8)
+    memory._insert_chunk = size
+    sid = ctx.sid("chunks")
+    token = ctx.token()
+    items = [
+        MemoryItem(content=f"{token} chunked {i}", session_id=sid, metadata={"i": i})
+        for i in range(3 * size + size // 2 + 1)
+    ]
+    fault = _FailSecondChunk(memory._insert)
+    memory._insert = fault
+    try:
+        raised = await expect_raises(
+            _PlantedFailure, partial(memory.save_many, items), "save_many with a failing chunk"
+        )
+    finally:
+        del memory._insert  # the class's own method again
+    expect(fault.calls >= 2, f"save_many of {len(items)} items made {fault.calls} _insert call(s)")
+    expect(
+        isinstance(raised, _PlantedFailure), f"save_many raised {short(raised)}, not the original"
+    )
+    left = await memory.load(sid, limit=len(items) + 10)
+    expect(not left, f"a failed save_many left {len(left)} record(s): {short(contents(left))}")
+    if ctx.advertises("get"):
+        kept = [rid for rid in fault.ids if await memory.get(rid) is not None]
+        expect(not kept, f"get finds {len(kept)} record(s) of a failed save_many: {short(kept)}")
+    # The store stays usable: the next save_many is written whole.
+    saved = await memory.save_many(items[:3])
+    expect_equal(contents(await memory.load(sid)), contents(saved), "load after a later save_many")
