@@ -828,7 +828,8 @@ class MemoryStoreBase(StoreBase):
         except Exception as error:  # the original error is the one to report
             cause.add_note(
                 f"{type(self).__name__} could not delete the records of the failed save_many "
-                f"({type(error).__name__}: {error}); some of its {len(ids)} records may remain "
+                f"({type(error).__name__}: {redact_text(str(error))}); some of its {len(ids)} "
+                "records may remain "
                 f"in namespace {self.namespace!r}"
             )
 
