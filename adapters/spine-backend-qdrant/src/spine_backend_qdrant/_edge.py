@@ -63,6 +63,13 @@ _META = "spine.json"
 _SHARD = "shard"
 DEFAULT_INDEX_AFTER = 20_000
 """Unindexed points that trigger an HNSW build: below it, an exact scan is a few ms."""
+DEFAULT_SEGMENTS = 4
+"""Segments an optimization aims at. Qdrant's default is one per CPU: on 2 cores every
+optimization merged the new points into one of 2 segments and rebuilt that segment's whole
+graph. With 4, 100k clustered 384-d vectors loaded in 1,000-record batches went in at 1,602
+rec/s instead of 651 (searches 3.2 ms instead of 1.9 ms p50, recall@10 0.984 vs 0.978);
+8 segments gave 1,429 rec/s and 5.2 ms (2 cores; `spine bench qdrant+local:///<dir>` shows
+the store's current figures)."""
 _OPTIMIZE_TIMEOUT = 3600.0
 _log = logging.getLogger(__name__)
 
@@ -239,7 +246,9 @@ class EdgeClient:
         config = EdgeConfig(
             vectors=EdgeVectorParams(size=vectors_config.size, distance=Distance.Cosine),
             hnsw_config=hnsw,
-            optimizers=EdgeOptimizersConfig(indexing_threshold=threshold_kb),
+            optimizers=EdgeOptimizersConfig(
+                indexing_threshold=threshold_kb, default_segment_number=DEFAULT_SEGMENTS
+            ),
         )
         stale = self._open.pop(collection_name, None)
         if stale is not None:
