@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import pytest
 
 from spine_core import (
     BufferMemory,
+    HashEmbedder,
     InMemoryVectorMemory,
     InvalidInput,
     MemoryCapabilities,
+    MemoryItem,
     MemoryRecord,
     UnsupportedCapability,
 )
@@ -197,14 +200,18 @@ async def test_chunks_run_over_lanes_and_keep_input_order() -> None:
     assert len(store._rows) == 10
 
 
-async def test_a_failed_chunk_discards_every_id_of_the_call() -> None:
-    store = Chunked(fail_at=2)
+# Groups of 3 * 2 = 6 records: call 1 is the `save`, calls 2-3 write group 1, 4-5 group 2.
+@pytest.mark.parametrize(("fail_at", "minted"), [(2, 6), (4, 10)])
+async def test_a_failed_chunk_discards_every_id_minted_by_the_call(
+    fail_at: int, minted: int
+) -> None:
+    store = Chunked(fail_at=fail_at)
     kept = await store.save("kept")
     with pytest.raises(RuntimeError, match="chunk refused") as caught:
         await store.save_many([f"text {i}" for i in range(10)])
     assert not getattr(caught.value, "__notes__", None)
     assert store.discarded is not None
-    assert len(store.discarded) == 10
+    assert len(store.discarded) == minted
     assert list(store._rows) == [kept.id]
 
 
@@ -213,7 +220,8 @@ async def test_a_failed_discard_is_noted_on_the_original_error() -> None:
     with pytest.raises(RuntimeError, match="chunk refused") as caught:
         await store.save_many([f"text {i}" for i in range(10)])
     notes = getattr(caught.value, "__notes__", [])
-    assert any("some of its 10 records may remain" in n and "ConnectionError" in n for n in notes)
+    # The 2nd chunk is in the first group of 6: only its ids were minted.
+    assert any("some of its 6 records may remain" in n and "ConnectionError" in n for n in notes)
 
 
 async def test_a_failed_restore_discards_nothing_and_a_rerun_completes_it() -> None:
@@ -239,3 +247,87 @@ async def test_without_chunks_insert_is_called_once_as_before() -> None:
 
     await OneCall().save_many([f"text {i}" for i in range(50)])
     assert calls == [(50, {})]
+
+
+# -- save_many on the chunked path: embed the next group while the previous one is written ------
+
+
+class LoggingEmbedder(HashEmbedder):
+    """Logs each `embed_many` call; returns all-zero vectors for call number `bad_call`."""
+
+    def __init__(self, log: list[str], bad_call: int = 0) -> None:
+        super().__init__()
+        self.log = log
+        self.bad_call = bad_call
+        self.calls = 0
+        self.second_call = asyncio.Event()
+
+    async def embed_many(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls += 1
+        self.log.append(f"embed {len(texts)}")
+        if self.calls == 2:
+            self.second_call.set()
+        if self.calls == self.bad_call:
+            return [[0.0] * self.dim for _ in texts]
+        return await super().embed_many(texts)
+
+
+class GroupedChunks(Chunked):
+    """`Chunked` (groups of 3 * 2 = 6) that logs its writes and records their ids."""
+
+    def __init__(self, embedder: LoggingEmbedder, *, hold_first_group: bool = False) -> None:
+        super().__init__()
+        self.embedder = embedder
+        self.log = embedder.log
+        self.hold_first_group = hold_first_group
+        self.written: list[str] = []
+
+    async def _insert(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
+        self.log.append("write start")
+        if self.hold_first_group:
+            # Group 1's chunks finish only once group 2's embedding has started: without the
+            # overlap this never happens and the guard below fails the test.
+            await asyncio.wait_for(self.embedder.second_call.wait(), timeout=10)
+        self.written += [r.id for r in records]
+        await super()._insert(records, replace=replace)
+        self.log.append("write end")
+
+
+async def test_the_next_group_is_embedded_while_the_previous_one_is_written() -> None:
+    log: list[str] = []
+    store = GroupedChunks(LoggingEmbedder(log), hold_first_group=True)
+    saved = await store.save_many([f"text {i}" for i in range(15)])
+    assert [r.content for r in saved] == [f"text {i}" for i in range(15)]
+    assert log[:4] == ["embed 6", "write start", "write start", "embed 6"]
+    first_end = log.index("write end")
+    assert log.index("embed 3") > first_end  # one group embedding at a time
+    assert log.count("write start") == log.count("write end") == 5
+    assert sorted(store._rows) == sorted(r.id for r in saved) == sorted(store.written)
+
+
+async def test_a_bad_vector_in_a_later_group_discards_every_minted_id() -> None:
+    log: list[str] = []
+    store = GroupedChunks(LoggingEmbedder(log, bad_call=3))
+    with pytest.raises(InvalidInput, match="embedder"):
+        await store.save_many([MemoryItem(content=f"text {i}", session_id="s") for i in range(15)])
+    assert store.embedder.calls == 3
+    discarded = store.discarded
+    assert discarded is not None
+    assert len(discarded) == len(set(discarded)) == 12  # groups 1 and 2; group 3 had no ids
+    assert set(store.written) <= set(discarded)
+    assert len(store.written) >= 6  # group 1 was written before the failure
+    assert store._rows == {}
+    assert await store.load("s") == []
+    assert [await store.get(rid) for rid in discarded] == [None] * 12
+
+
+@pytest.mark.parametrize("bad", [0, 7, 14])
+async def test_a_bad_item_anywhere_raises_before_any_embedding_or_write(bad: int) -> None:
+    log: list[str] = []
+    store = GroupedChunks(LoggingEmbedder(log))
+    items = [f"text {i}" for i in range(15)]
+    items[bad] = ""
+    with pytest.raises(InvalidInput, match="content"):
+        await store.save_many(items)
+    assert log == []
+    assert store.discarded is None

@@ -477,6 +477,10 @@ Filter = dict[str, str | int | float | bool]
 """A validated search filter: metadata key → the scalar it must equal."""
 
 
+_CheckedItem = tuple[str, str | None, dict[str, Any], str]
+"""A validated `save_many` item: (content, session_id, metadata, metadata_json)."""
+
+
 class PreparedRecord:
     """A validated record about to be written: everything a backend needs, computed once."""
 
@@ -545,12 +549,14 @@ class MemoryStoreBase(StoreBase):
     write in chunks instead of one `_insert` call: it sets `_insert_chunk` (records per
     `_insert` call) and `_insert_lanes` (calls in flight at once), and implements
     `_discard(ids)`: delete these ids from the namespace (they were minted for the failed
-    call, so nothing else goes). When a chunk fails, the base cancels the others, waits for
-    them, calls `_discard` with every id of the call and re-raises the original error (with a
-    note that some records may remain when `_discard` fails too). A failed restore discards
-    nothing (its records may have existed before, and deleting them would lose them): what
-    it wrote stays, and restoring again completes it. With `_insert_chunk` None (the default)
-    every write is one `_insert` call, all or none.
+    call, so nothing else goes). Such a `save_many` validates every item first, then embeds
+    groups of `_insert_chunk * _insert_lanes` records, writing each group while the next one
+    is embedded. When a chunk (or a later group's embedding) fails, the base cancels what is
+    in flight, waits for it, calls `_discard` with every id minted for the call and re-raises
+    the original error (with a note that some records may remain when `_discard` fails too).
+    A failed restore discards nothing (its records may have existed before, and deleting them
+    would lose them): what it wrote stays, and restoring again completes it. With
+    `_insert_chunk` None (the default) every write is one `_insert` call, all or none.
 
     The vector dimension is the embedder's `dim` when it declares one, else learned from the
     first vector it returns. A store whose layout depends on the dimension (a recorded
@@ -604,6 +610,8 @@ class MemoryStoreBase(StoreBase):
     async def save_many(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
         """Save many records at once, all or none (capability `save_many`)."""
         self._require("save_many")
+        if self._insert_chunk is not None and self._embeds:
+            return await self._save_in_groups(items)
         prepared = await self._prepare(items)
         if prepared:
             await self._insert_all(prepared)
@@ -792,13 +800,26 @@ class MemoryStoreBase(StoreBase):
 
     async def _insert_all(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
         """Write `records` (never empty): one `_insert` call, or chunks over lanes."""
-        size = self._insert_chunk
-        if size is None:
+        if self._insert_chunk is None:
             if replace:
                 await self._insert(records, replace=True)
             else:  # called as before chunking existed: a store's `_insert` may take no `replace`
                 await self._insert(records)
             return
+        try:
+            await self._run_lanes(records, replace=replace)
+        except BaseException as exc:
+            if not replace:
+                await self._discard_quietly([r.id for r in records], exc)
+            raise
+
+    async def _run_lanes(self, records: list[PreparedRecord], *, replace: bool = False) -> None:
+        """Write `records` in `_insert_chunk` chunks over `_insert_lanes` concurrent calls.
+
+        On any failure (or cancellation) the other lanes are cancelled and awaited before the
+        error propagates; discarding what was written is the caller's decision.
+        """
+        size = self._insert_chunk or len(records)
         chunks = [records[start : start + size] for start in range(0, len(records), size)]
         pending = iter(chunks)
 
@@ -813,14 +834,70 @@ class MemoryStoreBase(StoreBase):
         ]
         try:
             await asyncio.gather(*lanes)
-        except BaseException as exc:
+        except BaseException:
             for task in lanes:
                 task.cancel()
             # Wait for them: a chunk that commits while being cancelled is then discarded too.
             await asyncio.gather(*lanes, return_exceptions=True)
-            if not replace:
-                await self._discard_quietly([r.id for r in records], exc)
             raise
+
+    async def _save_in_groups(self, items: Sequence[MemoryItem | str]) -> list[MemoryRecord]:
+        """`save_many` on the chunked path: embed the next group while the previous is written.
+
+        A group is `_insert_chunk * _insert_lanes` records, so one group keeps every lane busy.
+        At most one group is embedding while one is being written, which bounds the vectors
+        held in memory to two groups. Every item is validated before anything is embedded or
+        written; the first group is embedded (binding the dimension and claiming the
+        namespace) before any write starts. Any failure cancels and awaits what is in flight,
+        discards every id minted so far and re-raises.
+        """
+        checked = self._check_items(items)
+        group = (self._insert_chunk or 1) * max(1, self._insert_lanes)
+        saved: list[MemoryRecord] = []
+        minted: list[str] = []
+        writing: asyncio.Task[None] | None = None
+        embedding: asyncio.Task[list[list[float]]] | None = None
+        try:
+            for start in range(0, len(checked), group):
+                part = checked[start : start + group]
+                texts = [c[0] for c in part]
+                if writing is None:
+                    vectors = await self._embed(texts)
+                else:
+                    # The embedding runs while the previous group's lanes write. An embedder
+                    # whose `embed_many` is synchronous CPU work inside an `async def` blocks
+                    # the event loop meanwhile; that is fine: the statements already sent keep
+                    # the server busy, and the lanes go on once the loop is free. (The local
+                    # model embedders run in a worker thread and do not block it.) So first
+                    # two turns of the loop: the write task starts its lanes, then each lane
+                    # runs to its first real wait (a network store has usually sent its chunk
+                    # by then), before an embedding that may hold the loop begins.
+                    await asyncio.sleep(0)
+                    await asyncio.sleep(0)
+                    embedding = asyncio.create_task(self._embed(texts))
+                    await asyncio.wait((writing, embedding), return_when=asyncio.FIRST_EXCEPTION)
+                    # FIRST_EXCEPTION: both are done unless one failed; raise a failure here.
+                    for task in (writing, embedding):
+                        if task.done():
+                            task.result()
+                    vectors = embedding.result()
+                    writing = embedding = None
+                prepared = self._mint(part, vectors)
+                minted += [p.id for p in prepared]
+                writing = asyncio.create_task(self._run_lanes(prepared))
+                saved += [p.record() for p in prepared]
+            if writing is not None:
+                await writing
+        except BaseException as exc:
+            running = [t for t in (writing, embedding) if t is not None]
+            for task in running:
+                task.cancel()
+            # Wait for them: a chunk that commits while being cancelled is then discarded too.
+            await asyncio.gather(*running, return_exceptions=True)
+            if minted:
+                await self._discard_quietly(minted, exc)
+            raise
+        return saved
 
     async def _discard_quietly(self, ids: list[str], cause: BaseException) -> None:
         try:
@@ -984,9 +1061,17 @@ class MemoryStoreBase(StoreBase):
 
     async def _prepare(self, items: Sequence[MemoryItem | str]) -> list[PreparedRecord]:
         """Validate and embed records; raises `InvalidInput` before anything is written."""
-        from ._records import new_record_id, now_ts
+        checked = self._check_items(items)
+        if self._embeds:
+            vectors = await self._embed([c[0] for c in checked])
+        else:
+            vectors = [[] for _ in checked]
+            await self._ensure_ready()
+        return self._mint(checked, vectors)
 
-        checked: list[tuple[str, str | None, dict[str, Any], str]] = []
+    def _check_items(self, items: Sequence[MemoryItem | str]) -> list[_CheckedItem]:
+        """Validate and encode every item (no I/O); `InvalidInput` on the first bad one."""
+        checked: list[_CheckedItem] = []
         for item in validate_items(items):
             if isinstance(item, str):
                 item = MemoryItem(content=item)
@@ -996,11 +1081,14 @@ class MemoryStoreBase(StoreBase):
             session_id = validate_optional_session_id(item.session_id)
             metadata, metadata_json = encode_metadata(item.metadata)
             checked.append((content, session_id, metadata, metadata_json))
-        if self._embeds:
-            vectors = await self._embed([c[0] for c in checked])
-        else:
-            vectors = [[] for _ in checked]
-            await self._ensure_ready()
+        return checked
+
+    def _mint(
+        self, checked: list[_CheckedItem], vectors: list[list[float]]
+    ) -> list[PreparedRecord]:
+        """The records to write: checked items with their vectors, fresh ids and timestamps."""
+        from ._records import new_record_id, now_ts
+
         return [
             PreparedRecord(
                 id=new_record_id(),
