@@ -31,14 +31,11 @@ return 1
 )
 
 
-class RawRedis:
-    """Plain redis-py operations on keys under a private prefix (removed by `cleanup`)."""
+class _Connected:
+    """A floor's one pooled redis-py client, opened and closed as the store's is."""
 
-    def __init__(self, target: str) -> None:
-        self.target = target
-        self._prefix = f"spine_raw_{secrets.token_hex(4)}:"
-        self._client: Any = None
-        self._written: set[str] = set()
+    target: str
+    _client: Any = None
 
     async def open(self) -> None:
         """Connect (a pooled client, as the store uses)."""
@@ -52,6 +49,16 @@ class RawRedis:
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
+
+
+class RawRedis(_Connected):
+    """Plain redis-py operations on keys under a private prefix (removed by `cleanup`)."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self._prefix = f"spine_raw_{secrets.token_hex(4)}:"
+        self._client: Any = None
+        self._written: set[str] = set()
 
     async def put(self, key: str, payload: str) -> None:
         """SET the payload."""
@@ -80,7 +87,7 @@ class RawRedis:
 _QUANT = {"q8": "Q8", "noquant": "NOQUANT", "bin": "BIN"}
 
 
-class RawRedisVectors:
+class RawRedisVectors(_Connected):
     """Pipelined VADD into a private vector set (removed by `cleanup`): the ingest floor."""
 
     def __init__(self, target: str, details: Mapping[str, Any] | None = None) -> None:
@@ -101,19 +108,6 @@ class RawRedisVectors:
         ]
         self._key = f"spine_raw_{secrets.token_hex(4)}:vectors"
         self._client: Any = None
-
-    async def open(self) -> None:
-        """Connect."""
-        from redis.asyncio import Redis
-
-        self._client = Redis.from_url(self.target)
-        await self._client.ping()
-
-    async def close(self) -> None:
-        """Close the client's pool."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
 
     async def add(self, items: Sequence[tuple[str, bytes]]) -> None:
         """VADD each (element, little-endian FP32 blob), all in one pipeline."""
