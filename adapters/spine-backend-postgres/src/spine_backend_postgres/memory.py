@@ -550,8 +550,8 @@ class PgVectorMemory(PostgresStore, MemoryStoreBase):
                     conn.prepare_threshold = threshold
 
         # Ids are minted before the first attempt, so a retry after a lost commit is harmless.
-        # A batch gets command_timeout per 500 rows (each row updates the HNSW index).
-        await self._db.run(write, limit=self._db.options.command_timeout * max(1, len(rows) / 500))
+        # The base hands over at most `_INGEST_CHUNK` rows, so one command_timeout bounds a call.
+        await self._db.run(write)
 
     async def _discard(self, ids: list[str]) -> None:
         """Delete the rows of a save_many that failed part-way (one statement)."""
