@@ -63,3 +63,24 @@ async def test_a_database_the_server_lacks_is_a_config_error(redis7: str) -> Non
     with pytest.raises(ConfigError, match="no such database"):
         await store.get("s")
     await store.aclose()
+
+
+@pytest.mark.parametrize("cls", [RedisCheckpoint, RedisMemory])
+def test_a_missing_driver_is_one_config_error_with_the_install_hint(
+    cls: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As after `pip install --no-deps spine-backend-redis`: redis-py cannot be found.
+    import importlib.util
+    import sys
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.delitem(sys.modules, "redis", raising=False)
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "redis" else find_spec(name, *a),
+    )
+    with pytest.raises(
+        ConfigError, match=r'provides .redis.*pip install "spine-backends\[redis\]"'
+    ):
+        cls("redis://127.0.0.1:6379/0")

@@ -200,6 +200,31 @@ def test_lazy_exports_import_on_first_access() -> None:
     assert out.stdout.split() == ["42", "True", "False"]
 
 
+def test_lazy_exports_name_a_missing_driver_and_what_to_install() -> None:
+    # The home module imports a driver that is not installed (a --no-deps install).
+    code = (
+        "import sys, types; from spine_core._lazy import lazy_exports;"
+        "pkg = types.ModuleType('lazypkg'); pkg.__path__ = [];"
+        "sys.modules['lazypkg'] = pkg;"
+        "pkg.__getattr__, pkg.__dir__ = lazy_exports('lazypkg', {'Thing': 'home'});"
+        "import importlib.abc, importlib.util\n"
+        "class Home(importlib.abc.MetaPathFinder, importlib.abc.Loader):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name == 'lazypkg.home': return importlib.util.spec_from_loader(name, self)\n"
+        "    def exec_module(self, module): import spine_no_such_driver\n"
+        "sys.meta_path.insert(0, Home())\n"
+        "try:\n"
+        "    pkg.Thing\n"
+        "except ModuleNotFoundError as exc:\n"
+        "    print(exc.name); print(exc)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    name, message = out.stdout.splitlines()
+    assert name == "spine_no_such_driver"
+    assert "lazypkg.Thing needs the Python module 'spine_no_such_driver'" in message
+    assert 'pip install "lazypkg"' in message
+
+
 # -- self-registering plugins (spinekit's entry-point form) ------------------------------------
 
 SELF_REGISTERING = """

@@ -21,6 +21,7 @@ from spine_core.spi import (
     PreparedRecord,
     RecordExport,
     Topology,
+    check_drivers,
     matches_filter,
     parse_options,
     query_options,
@@ -127,6 +128,8 @@ class QdrantMemory(MemoryStoreBase):
                 "engine": engine,
             },
         )
+        if client is None:
+            check_drivers("qdrant")  # one ConfigError with the install hint, not ImportError
         key = None if options.api_key is None else options.api_key.get_secret_value()
         super().__init__(embedder=embedder, namespace=options.namespace)
         self.options = options

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spine_core.errors import BackendUnavailable, ConfigError
-from spine_core.spi import redact_text, redact_url, refuse_unknown_names, retry_transient
+from spine_core.spi import (
+    check_drivers,
+    redact_text,
+    redact_url,
+    refuse_unknown_names,
+    retry_transient,
+)
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -239,6 +245,7 @@ class Connection:
         if client is not None and cluster:
             raise ConfigError("cluster=True applies to a URL; inject a RedisCluster client instead")
         if url is not None:
+            check_drivers("redis")  # one ConfigError with the install hint, not ImportError
             _check_client_options(url, client_options, cluster=cluster, spine_options=spine_options)
             _check_database(url)
         self._url = url

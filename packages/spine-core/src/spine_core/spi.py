@@ -14,6 +14,7 @@ from ._backends import (
     SCHEME_ENTRY_POINT_GROUP,
     Backend,
     backend_for_scheme,
+    check_drivers,
     install_hint,
     known_kinds,
     known_schemes,
@@ -21,7 +22,7 @@ from ._backends import (
     plugin_schemes,
     scheme_storage,
 )
-from ._base import *  # noqa: F403 - the bases and their hook types, whatever base.py exports  # noqa: F403 - the bases and their hook types, whatever base.py exports
+from ._base import *  # noqa: F403 - the bases and their hook types, whatever _base.py exports
 from ._capabilities import (
     CHECKPOINT_OPERATIONS,
     CHECKPOINT_OPTIONAL,
@@ -131,6 +132,7 @@ __all__ = [
     "Topology",
     "backend_for_scheme",
     "capabilities_of",
+    "check_drivers",
     "check_json_depth",
     "check_spi_version",
     "dump_state",
