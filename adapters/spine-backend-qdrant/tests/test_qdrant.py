@@ -26,6 +26,7 @@ from spine_core import (
     resolve_checkpoint,
     resolve_memory,
 )
+from spine_testing.faults import hide_modules
 
 SECRET = "s3cr3t-api-key-do-not-print"
 
@@ -486,15 +487,6 @@ async def test_save_many_is_all_or_none_when_a_later_batch_is_refused(tmp_path: 
 def test_a_missing_driver_is_one_config_error_with_the_install_hint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # As after `pip install --no-deps spine-backend-qdrant`: qdrant-client cannot be found.
-    import importlib.util
-
-    find_spec = importlib.util.find_spec
-    monkeypatch.delitem(sys.modules, "qdrant_client", raising=False)
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "qdrant_client" else find_spec(name, *a),
-    )
+    hide_modules(monkeypatch, "qdrant_client")  # as after `pip install --no-deps ...`
     with pytest.raises(ConfigError, match=r'qdrant_client.*pip install "spine-backends\[qdrant\]"'):
         QdrantMemory(path=str(tmp_path / "q"), embedder=HashEmbedder(dimension=8))

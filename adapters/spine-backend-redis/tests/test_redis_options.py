@@ -10,6 +10,7 @@ import pytest
 
 from spine_backend_redis import RedisCheckpoint, RedisMemory
 from spine_core import ConfigError, open_checkpoint, open_memory
+from spine_testing.faults import hide_modules
 
 STORES = [RedisCheckpoint, RedisMemory]
 
@@ -69,17 +70,7 @@ async def test_a_database_the_server_lacks_is_a_config_error(redis7: str) -> Non
 def test_a_missing_driver_is_one_config_error_with_the_install_hint(
     cls: type, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # As after `pip install --no-deps spine-backend-redis`: redis-py cannot be found.
-    import importlib.util
-    import sys
-
-    find_spec = importlib.util.find_spec
-    monkeypatch.delitem(sys.modules, "redis", raising=False)
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "redis" else find_spec(name, *a),
-    )
+    hide_modules(monkeypatch, "redis")  # as after `pip install --no-deps spine-backend-redis`
     with pytest.raises(
         ConfigError, match=r'provides .redis.*pip install "spine-backends\[redis\]"'
     ):

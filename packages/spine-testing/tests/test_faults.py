@@ -15,7 +15,7 @@ from contextlib import suppress
 
 import pytest
 
-from spine_testing.faults import FaultProxy
+from spine_testing.faults import FaultProxy, hide_modules
 from spine_testing.plugin import skip_or_fail
 
 
@@ -166,3 +166,17 @@ def test_a_throwaway_server_pauses_restarts_and_is_removed() -> None:
         server.close()
     assert second.poll() is not None
     assert not tmpdir.exists()
+
+
+def test_hide_modules_refuses_a_module_until_the_test_ends() -> None:
+    import importlib
+    import importlib.util
+    import json as before
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        hide_modules(monkeypatch, "json")
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module("json.decoder")
+        with pytest.raises(ModuleNotFoundError):
+            importlib.util.find_spec("json")
+    assert importlib.import_module("json") is before  # the loaded copy is back, not a second one

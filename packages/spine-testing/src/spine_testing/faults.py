@@ -15,6 +15,9 @@ the store, then make the link fail the way networks and servers do:
 Counters say what got through (``bytes_to_server``, ``connections``), so a test can tell a write
 that reached the server from one that never left the client.
 
+:func:`hide_modules` makes a driver impossible to import for the rest of a test (as after
+``pip install --no-deps``), to check that a store says what to install.
+
 For the kit's own throwaway servers, :func:`spine_testing.services.start_throwaway` gives a
 dedicated server a test may ``stop()``, ``pause()`` (SIGSTOP), ``resume()`` and ``restart()``.
 
@@ -33,10 +36,13 @@ import threading
 from collections.abc import Coroutine
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["FaultProxy", "Mode"]
+if TYPE_CHECKING:
+    import pytest
+
+__all__ = ["FaultProxy", "Mode", "hide_modules"]
 
 T = TypeVar("T")
 Mode = Literal["pass", "stall", "delay", "drop"]
@@ -323,3 +329,28 @@ class FaultProxy:
             pass
         finally:
             link.reset()
+
+
+class _Refuse:
+    """A meta path finder that refuses some top-level modules and everything below them."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.partition(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden by the test)", name=name)
+
+
+def hide_modules(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
+    """Make the top-level modules `names` unimportable until the test ends.
+
+    Loaded copies leave `sys.modules` and imports of them raise `ModuleNotFoundError`, as
+    `importlib.util.find_spec` does; `monkeypatch` puts everything back afterwards.
+    """
+    import sys
+
+    hidden = frozenset(names)
+    for loaded in [m for m in sys.modules if m.partition(".")[0] in hidden]:
+        monkeypatch.delitem(sys.modules, loaded)
+    monkeypatch.setattr(sys, "meta_path", [_Refuse(hidden), *sys.meta_path])
