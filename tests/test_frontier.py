@@ -39,7 +39,7 @@ def test_frontier_measures_recall_by_width_and_leaves_nothing(
     # 2,000 records searched with a list of 200: all but chance misses of the true top 10.
     assert wide["recall_at_10"] >= 0.9
     assert wide["queries_at_least_7"] >= 18
-    assert narrow["recall_at_10"] < wide["recall_at_10"]
+    assert narrow["recall_at_10"] <= wide["recall_at_10"]
     assert wide["p50_ms"] <= wide["p95_ms"]
     if engine == "postgres":
         import psycopg

@@ -7,7 +7,8 @@
 at all on the same corpus (`--corpus clustered` or `text`, seed 7, 100 queries as in the
 bench): pgvector rows copied in, then one `CREATE INDEX … USING hnsw` with `--m` and
 `--build-ef` (ef_construction), searched at each `ef_search` in `--widths`; or a Redis vector
-set filled by pipelined `VADD … CAS Q8` with `--m` and `--build-ef`, searched with `VSIM … EF`.
+set filled by pipelined `VADD … CAS Q8` with `--m` and `--build-ef`, searched with
+`VSIM … COUNT 40 EF` and the 40 re-scored exactly, as `RedisMemory` re-scores its candidates.
 Per width it prints one JSON line: recall@10 against exact search, search p50/p95, and how
 many queries found at most 1 and at least 7 of their true top 10 (a graph search either finds
 a query's neighbourhood or it does not). Everything it writes is dropped at the end.
@@ -143,8 +144,10 @@ def redis_vector_set(url: str, vectors: Vectors, m: int, build_ef: int) -> Itera
 
         def search(query: Vectors, width: int) -> list[int]:
             blob = query.astype("<f4").tobytes()
-            ids = client.execute_command("VSIM", key, "FP32", blob, "COUNT", K, "EF", width)
-            return [int(i) for i in ids]
+            reply = client.execute_command("VSIM", key, "FP32", blob, "COUNT", 4 * K, "EF", width)
+            ids = np.array([int(i) for i in reply], dtype=np.int64)
+            exact = vectors[ids] @ query  # Q8 ranks roughly; the store re-scores in FP32
+            return [int(i) for i in ids[np.argsort(-exact, kind="stable")][:K]]
 
         yield search
     finally:
