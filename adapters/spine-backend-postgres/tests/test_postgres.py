@@ -30,6 +30,7 @@ from spine_core import (
     State,
 )
 from spine_testing import cas_across_processes
+from spine_testing.faults import hide_modules
 
 SchemaOn = Callable[[str], str]
 
@@ -192,6 +193,16 @@ def test_url_options_and_redaction() -> None:
     with pytest.raises(ConfigError) as err:
         PostgresCheckpoint("host=h password=hunter2-secret bogus")
     assert "hunter2" not in str(err.value)
+
+
+@pytest.mark.parametrize("cls", [PostgresCheckpoint, PgVectorMemory])
+@pytest.mark.parametrize("driver", ["psycopg", "psycopg_pool"])
+def test_a_missing_driver_is_one_config_error_with_the_install_hint(
+    cls: type, driver: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hide_modules(monkeypatch, driver)  # as after `pip install --no-deps spine-backend-postgres`
+    with pytest.raises(ConfigError, match=rf'{driver}.*pip install "spine-backends\[postgres\]"'):
+        cls("postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def test_the_dsn_stays_out_of_every_repr() -> None:

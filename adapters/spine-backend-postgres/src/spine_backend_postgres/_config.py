@@ -13,7 +13,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spine_core.errors import ConfigError
-from spine_core.spi import redact_secrets, redact_url, refuse_unknown_names
+from spine_core.spi import check_drivers, redact_secrets, redact_url, refuse_unknown_names
 
 __all__ = [
     "Target",
@@ -153,12 +153,9 @@ def _dsn_secrets(dsn: str) -> list[str]:
 
 def parse_target(dsn: str) -> Target:
     """Parse a libpq URL or key=value conninfo (raises a redacted `ConfigError`)."""
-    try:
-        from psycopg.conninfo import conninfo_to_dict
-    except ImportError as exc:  # pragma: no cover - the distribution depends on psycopg
-        raise ConfigError(
-            "spine-backend-postgres needs psycopg 3: pip install 'spine-backend-postgres'"
-        ) from exc
+    check_drivers("postgres")  # one ConfigError with the install hint, not ImportError
+    from psycopg.conninfo import conninfo_to_dict
+
     if not isinstance(dsn, str):
         raise ConfigError(f"dsn must be a str, got {type(dsn).__name__}")
     dsn = _at_signs_encoded(dsn)

@@ -57,7 +57,6 @@ class RawRedis(_Connected):
     def __init__(self, target: str) -> None:
         self.target = target
         self._prefix = f"spine_raw_{secrets.token_hex(4)}:"
-        self._client: Any = None
         self._written: set[str] = set()
 
     async def put(self, key: str, payload: str) -> None:
@@ -107,7 +106,6 @@ class RawRedisVectors(_Connected):
             int(details.get("m", 16)),
         ]
         self._key = f"spine_raw_{secrets.token_hex(4)}:vectors"
-        self._client: Any = None
 
     async def add(self, items: Sequence[tuple[str, bytes]]) -> None:
         """VADD each (element, little-endian FP32 blob), all in one pipeline."""
