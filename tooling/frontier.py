@@ -63,11 +63,11 @@ def measure(
     """Search every query at `width`; print one JSON line of recall and latency."""
     times: list[float] = []
     found: list[int] = []
-    for query in queries:
+    for query, true_top in zip(queries, truth, strict=True):
         began = time.perf_counter()
         hits = search(query, width)
         times.append(time.perf_counter() - began)
-        found.append(len(set(hits[:K]) & truth[len(found)]))
+        found.append(len(set(hits[:K]) & true_top))
     times.sort()
     row = {
         "engine": label,
